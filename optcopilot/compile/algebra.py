@@ -1,0 +1,186 @@
+"""Flat algebra over numbered variables: polynomials (dict of monomials) and nonlinear nodes.
+
+`Poly` maps a monomial (sorted tuple of variable ids; `()` is the constant) to its coefficient.
+Anything a polynomial cannot hold (exp, log, division by a variable, ...) becomes an `NL` node.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Union
+
+Monomial = tuple[int, ...]
+
+
+class Poly(dict[Monomial, float]):
+    """A polynomial in the flat variables. Degree 1 is linear, 2 quadratic."""
+
+    def degree(self) -> int:
+        return max((len(m) for m, c in self.items() if c != 0.0), default=0)
+
+    def constant(self) -> float:
+        return self.get((), 0.0)
+
+    def without_constant(self) -> Poly:
+        out = Poly(self)
+        out.pop((), None)
+        return out
+
+
+@dataclass(frozen=True)
+class NL:
+    """A nonlinear operation: op in + * / ** neg exp log sqrt abs min max sin cos log10 floor ceil."""
+
+    op: str
+    args: tuple[Value, ...]
+
+
+Value = Union[float, Poly, NL]
+
+
+def variable(var_id: int) -> Poly:
+    return Poly({(var_id,): 1.0})
+
+
+def is_const(v: Value) -> bool:
+    return isinstance(v, float | int)
+
+
+def add(a: Value, b: Value) -> Value:
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return a + b
+    if isinstance(a, NL) or isinstance(b, NL):
+        return NL("+", (a, b))
+    out = Poly(a) if isinstance(a, Poly) else Poly({(): float(a)})
+    add_into(out, b, 1.0)
+    return out
+
+
+def add_into(acc: Poly, v: Value, scale: float) -> None:
+    """acc += scale * v for a polynomial or constant v (in place)."""
+    if isinstance(v, Poly):
+        for m, c in v.items():
+            acc[m] = acc.get(m, 0.0) + scale * c
+    else:
+        acc[()] = acc.get((), 0.0) + scale * float(v)  # type: ignore[arg-type]
+
+
+def neg(a: Value) -> Value:
+    if isinstance(a, float | int):
+        return -a
+    if isinstance(a, Poly):
+        return Poly({m: -c for m, c in a.items()})
+    return NL("neg", (a,))
+
+
+def sub(a: Value, b: Value) -> Value:
+    return add(a, neg(b))
+
+
+def mul(a: Value, b: Value) -> Value:
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return a * b
+    if isinstance(a, NL) or isinstance(b, NL):
+        if is_const(a) and a == 0 or is_const(b) and b == 0:
+            return 0.0
+        return NL("*", (a, b))
+    if isinstance(a, float | int):
+        return Poly({m: a * c for m, c in b.items()}) if a != 0 else 0.0  # type: ignore[union-attr]
+    if isinstance(b, float | int):
+        return Poly({m: b * c for m, c in a.items()}) if b != 0 else 0.0
+    out = Poly()
+    for m1, c1 in a.items():
+        for m2, c2 in b.items():
+            m = tuple(sorted(m1 + m2))
+            out[m] = out.get(m, 0.0) + c1 * c2
+    return out
+
+
+def div(a: Value, b: Value) -> Value:
+    if isinstance(b, float | int):
+        if b == 0:
+            raise ZeroDivisionError("division by zero")
+        return a / b if isinstance(a, float | int) else mul(a, 1.0 / b)
+    if isinstance(b, Poly) and b.degree() == 0:
+        return div(a, b.constant())
+    return NL("/", (a, b))
+
+
+def power(a: Value, b: Value) -> Value:
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return float(a) ** float(b)
+    if isinstance(a, Poly) and isinstance(b, float | int) and float(b).is_integer() and 0 <= b <= 4:
+        out: Value = 1.0
+        for _ in range(int(b)):
+            out = mul(out, a)
+        return out
+    return NL("**", (a, b))
+
+
+_MATH = {
+    "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "sin": math.sin, "cos": math.cos,
+    "log10": math.log10, "floor": math.floor, "ceil": math.ceil,
+}
+
+
+def apply(func: str, args: list[Value]) -> Value:
+    """A scalar function; folded when every argument is a number."""
+    if all(isinstance(a, float | int) for a in args):
+        if func in ("min", "max"):
+            return float((min if func == "min" else max)(args))  # type: ignore[type-var]
+        return float(_MATH[func](args[0]))  # type: ignore[arg-type]
+    if func in ("min", "max") and len(args) == 1:
+        return args[0]
+    return NL(func, tuple(args))
+
+
+def evaluate(v: Value, x: list[float] | tuple[float, ...]) -> float:
+    """Value of an expression at a point (x indexed by variable id)."""
+    if isinstance(v, float | int):
+        return float(v)
+    if isinstance(v, Poly):
+        total = 0.0
+        for m, c in v.items():
+            term = c
+            for i in m:
+                term *= x[i]
+            total += term
+        return total
+    args = [evaluate(a, x) for a in v.args]
+    match v.op:
+        case "+":
+            return sum(args)
+        case "*":
+            return math.prod(args)
+        case "/":
+            return args[0] / args[1]
+        case "**":
+            return args[0] ** args[1]
+        case "neg":
+            return -args[0]
+        case "min":
+            return min(args)
+        case "max":
+            return max(args)
+    return float(_MATH[v.op](args[0]))
+
+
+def variables_of(v: Value) -> set[int]:
+    if isinstance(v, Poly):
+        return {i for m in v for i in m}
+    if isinstance(v, NL):
+        out: set[int] = set()
+        for a in v.args:
+            out |= variables_of(a)
+        return out
+    return set()
+
+
+def degree(v: Value) -> int | None:
+    """Polynomial degree, or None for nonlinear (non-polynomial) expressions."""
+    if isinstance(v, float | int):
+        return 0
+    if isinstance(v, Poly):
+        return v.degree()
+    return None

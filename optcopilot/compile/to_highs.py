@@ -1,0 +1,118 @@
+"""Instance -> highspy model, built from numpy arrays (fast for MIPLIB-sized models)."""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+
+from optcopilot.compile.algebra import Poly
+from optcopilot.compile.instance import Instance
+
+INF = highspy.kHighsInf
+
+
+class NotLinearError(ValueError):
+    """The instance needs a solver that handles nonlinear or quadratic-constraint models."""
+
+
+def objective_arrays(inst: Instance) -> tuple[np.ndarray, float, Poly]:
+    """(linear costs, constant, quadratic part) of the objective; raise if it is not polynomial of degree ≤ 2."""
+    cost = np.zeros(inst.n_vars)
+    quad = Poly()
+    obj = inst.objective
+    if isinstance(obj, float | int):
+        return cost, float(obj), quad
+    if not isinstance(obj, Poly) or obj.degree() > 2:
+        raise NotLinearError("objective is not linear or quadratic")
+    const = 0.0
+    for m, c in obj.items():
+        if len(m) == 0:
+            const += c
+        elif len(m) == 1:
+            cost[m[0]] += c
+        else:
+            quad[m] = quad.get(m, 0.0) + c
+    return cost, const, quad
+
+
+def row_arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row-wise sparse matrix (starts, indices, values) plus row bounds; rows must be linear."""
+    starts = np.zeros(len(inst.rows), dtype=np.int32)
+    idx: list[int] = []
+    vals: list[float] = []
+    lo = np.empty(len(inst.rows))
+    hi = np.empty(len(inst.rows))
+    for r, row in enumerate(inst.rows):
+        starts[r] = len(idx)
+        body = row.body
+        if not isinstance(body, Poly) or body.degree() > 1:
+            raise NotLinearError(f"constraint {row.label} is not linear")
+        for m, c in body.items():
+            if c != 0.0 and m:
+                idx.append(m[0])
+                vals.append(c)
+        lo[r] = row.lo
+        hi[r] = row.hi
+    return starts, np.array(idx, dtype=np.int32), np.array(vals, dtype=float), lo, hi
+
+
+def build_highs(inst: Instance, h: highspy.Highs | None = None) -> tuple[highspy.Highs, float]:
+    """Load the instance into a Highs object; returns it and the sign applied to the objective.
+
+    Quadratic objectives are passed as a Hessian; a maximised QP is negated (sign -1) because
+    HiGHS wants a convex minimisation.
+    """
+    if h is None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    n = inst.n_vars
+    cost, const, quad = objective_arrays(inst)
+    sign = 1.0
+    if quad and inst.sense == "maximize":
+        sign = -1.0
+    lb = np.where(np.isinf(inst.lb), -INF, inst.lb)
+    ub = np.where(np.isinf(inst.ub), INF, inst.ub)
+    h.addVars(n, lb, ub)
+    cols = np.arange(n, dtype=np.int32)
+    if n:
+        h.changeColsCost(n, cols, sign * cost)
+    if const:
+        h.changeObjectiveOffset(sign * const)
+    if inst.sense == "maximize" and sign > 0:
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    starts, idx, vals, lo, hi = row_arrays(inst)
+    if len(starts):
+        lo = np.where(np.isinf(lo), -INF, lo)
+        hi = np.where(np.isinf(hi), INF, hi)
+        h.addRows(len(starts), lo, hi, len(idx), starts, idx, vals)
+    if inst.integer.any():
+        ints = np.nonzero(inst.integer)[0].astype(np.int32)
+        h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
+    if quad:
+        _pass_hessian(h, n, quad, sign)
+    return h, sign
+
+
+def _pass_hessian(h: highspy.Highs, n: int, quad: Poly, sign: float) -> None:
+    # HiGHS minimises c'x + 1/2 x'Qx with Q given as its lower triangle, column-wise.
+    entries: dict[tuple[int, int], float] = {}
+    for (i, j), c in quad.items():  # type: ignore[misc]
+        lo_, hi_ = min(i, j), max(i, j)
+        value = sign * c * (2.0 if i == j else 1.0)
+        entries[(hi_, lo_)] = entries.get((hi_, lo_), 0.0) + value  # (row, col) with row >= col
+    by_col: dict[int, list[tuple[int, float]]] = {}
+    for (row, col), v in entries.items():
+        by_col.setdefault(col, []).append((row, v))
+    start, index, value = [], [], []
+    for col in range(n):
+        start.append(len(index))
+        for row, v in sorted(by_col.get(col, [])):
+            index.append(row)
+            value.append(v)
+    hess = highspy.HighsHessian()
+    hess.dim_ = n
+    hess.format_ = highspy.HessianFormat.kTriangular
+    hess.start_ = start + [len(index)]
+    hess.index_ = index
+    hess.value_ = value
+    h.passHessian(hess)

@@ -1,0 +1,228 @@
+"""In-process llama.cpp backend (``xllamacpp``) running the embedded Qwen2.5-Coder-1.5B-Instruct GGUF.
+
+The model is loaded lazily, once per process and path, and shared by all backend instances. llama.cpp logging
+is switched off with ``CommonParams.verbosity = 0`` (set ``verbose=True`` to see it). The embedded server also
+listens on a random 127.0.0.1 port; a random API key keeps other local processes out of it.
+
+To use the official model file instead of the bundled parts (where a network exists)::
+
+    huggingface-cli download Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF qwen2.5-coder-1.5b-instruct-q4_k_m.gguf \\
+        --local-dir DIR
+    optcopilot ... --llm local:DIR/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+
+Requests use xllamacpp's OpenAI-style ``handle_chat_completions`` in streaming mode, so a timeout can stop
+generation between tokens; schemas go in ``response_format={"type": "json_object", "schema": ...}``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optcopilot.llm.base import LLMError, LLMResponse, LLMTimeout, Message, check_messages
+from optcopilot.llm.weights import OFFICIAL_MODEL_HINT, ensure_embedded_model
+
+DEFAULT_N_CTX = 8192
+_PROMPT_CACHE_MIB = 512
+
+_SERVERS: dict[tuple[str, int, int], Any] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+def default_threads() -> int:
+    """Threads for llama.cpp: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def load_server(path: Path, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None, verbose: bool = False) -> Any:
+    """The shared ``xllamacpp.Server`` for this model file, loading it on first use (thread-safe)."""
+    threads = n_threads or default_threads()
+    key = (str(Path(path).resolve()), n_ctx, threads)
+    with _SERVERS_LOCK:
+        server = _SERVERS.get(key)
+        if server is None:
+            server = _SERVERS[key] = _create_server(Path(key[0]), n_ctx, threads, verbose)
+        return server
+
+
+def _create_server(path: Path, n_ctx: int, threads: int, verbose: bool) -> Any:
+    _check_gguf(path)
+    try:
+        import xllamacpp
+    except ImportError as exc:
+        raise LLMError("The embedded backend needs the 'xllamacpp' package: pip install xllamacpp.") from exc
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.n_ctx = n_ctx
+    params.n_parallel = 1
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.verbosity = 3 if verbose else 0
+    params.cache_ram_mib = _PROMPT_CACHE_MIB
+    params.api_keys = [secrets.token_hex(16)]
+    try:
+        return xllamacpp.Server(params)
+    except (RuntimeError, ValueError) as exc:
+        raise LLMError(f"llama.cpp could not load {path} ({exc}); is it a complete chat GGUF model?") from exc
+
+
+def _check_gguf(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise LLMError(f"Model file {path} cannot be read ({exc.strerror}); {OFFICIAL_MODEL_HINT}.") from exc
+    if magic != b"GGUF":
+        raise LLMError(f"{path} is not a GGUF model file; {OFFICIAL_MODEL_HINT}.")
+
+
+@dataclass
+class _Stream:
+    """Collects streamed chunks; ``cancel`` makes the next chunk stop generation."""
+
+    parts: list[str] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    finish_reason: str | None = None
+    error: BaseException | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def on_chunk(self, chunk: Any) -> bool:
+        if isinstance(chunk, dict):
+            if chunk.get("error"):
+                self.error = LLMError(f"llama.cpp error: {_error_text(chunk['error'])}")
+                return True
+            if chunk.get("usage"):
+                self.usage = chunk["usage"]
+            for choice in chunk.get("choices") or []:
+                content = (choice.get("delta") or {}).get("content")
+                if content:
+                    self.parts.append(content)
+                self.finish_reason = choice.get("finish_reason") or self.finish_reason
+        return self.cancel.is_set()
+
+
+def _error_text(error: Any) -> str:
+    return str(error.get("message", error)) if isinstance(error, dict) else str(error)
+
+
+class EmbeddedBackend:
+    """Chat with a local GGUF model through llama.cpp, in this process."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        *,
+        n_ctx: int = DEFAULT_N_CTX,
+        n_threads: int | None = None,
+        verbose: bool = False,
+        on_prepare: Callable[[], None] | None = None,
+    ) -> None:
+        self._explicit_path = Path(model_path).expanduser() if model_path else None
+        self._on_prepare = on_prepare
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.verbose = verbose
+        stem = self._explicit_path.stem if self._explicit_path else "qwen2.5-coder-1.5b-instruct-q4_k_m"
+        self.model = stem
+        self._path: Path | None = None
+
+    @property
+    def model_path(self) -> Path:
+        """The GGUF file in use (joins the embedded model on first access)."""
+        if self._path is None:
+            if self._explicit_path is not None:
+                if not self._explicit_path.is_file():
+                    raise LLMError(f"Model file {self._explicit_path} not found; {OFFICIAL_MODEL_HINT}.")
+                self._path = self._explicit_path
+            else:
+                self._path = ensure_embedded_model(self._on_prepare)
+            self.model = self._path.stem
+        return self._path
+
+    def load(self) -> Any:
+        """Load the model now (otherwise it loads on the first chat)."""
+        return load_server(self.model_path, self.n_ctx, self.n_threads, self.verbose)
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        temperature: float = 0.0,
+        max_tokens: int = 2048,
+        seed: int | None = None,
+        timeout: float | None = None,
+    ) -> LLMResponse:
+        """Answer ``messages`` with the local model; ``json_schema`` constrains decoding to that schema."""
+        check_messages(messages)
+        start = time.monotonic()
+        server = self.load()
+        request = self._request(messages, json_schema, temperature, max_tokens, seed)
+        stream = self._run(server, request, timeout, start)
+        if stream.error is not None and json_schema is not None and "schema" in str(stream.error).lower():
+            request["response_format"] = {"type": "json_object"}
+            stream = self._run(server, request, timeout, start)
+        if stream.error is not None:
+            raise stream.error if isinstance(stream.error, LLMError) else LLMError(str(stream.error))
+        return LLMResponse(
+            text="".join(stream.parts),
+            backend=self.name,
+            model=self.model,
+            prompt_tokens=int(stream.usage.get("prompt_tokens") or 0),
+            completion_tokens=int(stream.usage.get("completion_tokens") or 0),
+            seconds=time.monotonic() - start,
+        )
+
+    def _request(
+        self,
+        messages: list[Message],
+        json_schema: dict[str, Any] | None,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "max_tokens": max(1, min(int(max_tokens), self.n_ctx)),
+            "temperature": float(temperature),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if temperature <= 0:
+            request["top_k"] = 1
+        if seed is not None:
+            request["seed"] = int(seed)
+        if json_schema is not None:
+            request["response_format"] = {"type": "json_object", "schema": json_schema}
+        return request
+
+    def _run(self, server: Any, request: dict[str, Any], timeout: float | None, start: float) -> _Stream:
+        stream = _Stream()
+
+        def work() -> None:
+            try:
+                server.handle_chat_completions(request, stream.on_chunk)
+            except BaseException as exc:  # reported to the caller's thread
+                stream.error = exc
+            finally:
+                stream.done.set()
+
+        worker = threading.Thread(target=work, name="optcopilot-llm", daemon=True)
+        worker.start()
+        remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
+        if not stream.done.wait(remaining):
+            stream.cancel.set()
+            raise LLMTimeout(f"The local model did not answer within {timeout:g} s.")
+        return stream

@@ -1,0 +1,41 @@
+"""Solver interface and capability flags (ask `supports`, don't test names)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from enum import Enum
+from typing import Any, ClassVar
+
+from optcopilot.compile.instance import Instance
+from optcopilot.solve.result import Result
+
+DEFAULT_TIME_LIMIT = 60.0
+
+
+class SolverFeature(Enum):
+    CONTINUOUS = "continuous"
+    INTEGER = "integer"
+    QUADRATIC_OBJECTIVE = "quadratic_objective"
+    QUADRATIC_CONSTRAINTS = "quadratic_constraints"
+    NONLINEAR = "nonlinear"
+    DUALS = "duals"
+    IIS = "iis"
+
+
+class Solver(ABC):
+    """A solver route: takes a grounded Instance, returns a Result within a time limit."""
+
+    name: ClassVar[str]
+    features: ClassVar[frozenset[SolverFeature]]
+
+    @classmethod
+    def supports(cls, feature: SolverFeature) -> bool:
+        return feature in cls.features
+
+    @classmethod
+    def available(cls) -> bool:
+        return True
+
+    @abstractmethod
+    def solve(self, instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT, **options: Any) -> Result:
+        """Solve; never raises for solver-side failures (they become Termination.ERROR)."""
