@@ -65,6 +65,8 @@ def check_messages(messages: list[Message]) -> None:
         raise LLMError("No messages to send to the model.")
     for message in messages:
         if not isinstance(message, dict) or not isinstance(message.get("content"), str):
-            raise LLMError(f"Bad chat message (need a dict with string 'role' and 'content'): {message!r:.80}")
+            raise LLMError(
+                f"Bad chat message (need a dict with string 'role' and 'content'): {message!r:.80}"
+            )
         if message.get("role") not in {"system", "user", "assistant"}:
             raise LLMError(f"Bad chat message role {message.get('role')!r}; use system, user or assistant.")

@@ -43,7 +43,9 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def load_server(path: Path, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None, verbose: bool = False) -> Any:
+def load_server(
+    path: Path, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None, verbose: bool = False
+) -> Any:
     """The shared ``xllamacpp.Server`` for this model file, loading it on first use (thread-safe)."""
     threads = n_threads or default_threads()
     key = (str(Path(path).resolve()), n_ctx, threads)

@@ -75,6 +75,8 @@ def _build(parsed: BackendSpec, options: dict[str, Any]) -> LLMBackend:
 
     if parsed.target:
         if options:
-            raise LLMError("scripted:/path takes no options; pass answers=[...] with plain 'scripted' instead.")
+            raise LLMError(
+                "scripted:/path takes no options; pass answers=[...] with plain 'scripted' instead."
+            )
         return ScriptedBackend.from_file(parsed.target)
     return ScriptedBackend(**options)

@@ -32,7 +32,9 @@ class HFBackend:
 
     name = "hf"
 
-    def __init__(self, model: str | Path, *, device: str | None = None, local_files_only: bool = False) -> None:
+    def __init__(
+        self, model: str | Path, *, device: str | None = None, local_files_only: bool = False
+    ) -> None:
         if not str(model):
             raise LLMError("The hf backend needs a model path or hub id: --llm hf:PATH_OR_ID.")
         path = Path(model).expanduser()
@@ -49,12 +51,16 @@ class HFBackend:
             if key not in _MODELS:
                 tf = self._transformers
                 try:
-                    tokenizer = tf.AutoTokenizer.from_pretrained(self.model_id, local_files_only=self.local_files_only)
+                    tokenizer = tf.AutoTokenizer.from_pretrained(
+                        self.model_id, local_files_only=self.local_files_only
+                    )
                     model = tf.AutoModelForCausalLM.from_pretrained(
                         self.model_id, torch_dtype="auto", local_files_only=self.local_files_only
                     ).to(device)
                 except (OSError, ValueError) as exc:
-                    raise LLMError(f"transformers could not load {self.model_id}: {exc}".splitlines()[0]) from exc
+                    raise LLMError(
+                        f"transformers could not load {self.model_id}: {exc}".splitlines()[0]
+                    ) from exc
                 model.eval()
                 _MODELS[key] = (tokenizer, model)
             return _MODELS[key]

@@ -100,7 +100,10 @@ class OpenAIBackend:
         if level == "json_schema":
             return {
                 "messages": messages,
-                "response_format": {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "schema": schema}},
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": SCHEMA_NAME, "schema": schema},
+                },
             }
         hinted = with_schema_hint(messages, schema)
         if level == "json_object":

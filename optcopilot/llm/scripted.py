@@ -107,4 +107,6 @@ def _play(entry: str | dict[str, Any]) -> str:
             raise LLMError(str(entry["error"]))
         if isinstance(entry.get("text"), str):
             return entry["text"]
-    raise LLMError(f"Bad scripted answer {entry!r:.80}; use a string, {{'text'}}, {{'timeout'}} or {{'error'}}.")
+    raise LLMError(
+        f"Bad scripted answer {entry!r:.80}; use a string, {{'text'}}, {{'timeout'}} or {{'error'}}."
+    )

