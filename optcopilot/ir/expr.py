@@ -220,6 +220,8 @@ class _Converter:
                 return Index(base, tuple(self.convert(i, d) for i in items))
             case ast.Subscript():
                 raise self._fail(node, "only a plain name can be indexed")
+            case ast.BinOp(op=ast.Add() | ast.Sub()) if _chain_length(node) > LONG_CHAIN:
+                return self.chain(node, d)
             case ast.BinOp(op=op, left=left, right=right) if type(op) in _BINOPS:
                 return BinOp(_BINOPS[type(op)], self.convert(left, d), self.convert(right, d))
             case ast.BinOp():
@@ -245,6 +247,17 @@ class _Converter:
             case ast.Call():
                 return self.call(node, d)
         raise self._fail(node, f"{type(node).__name__} is not allowed in expressions")
+
+    def chain(self, node: ast.BinOp, depth: int) -> Node:
+        """A long `a + b - c ...` becomes one n-ary sum, so long written-out sums stay shallow."""
+        terms: list[Node] = []
+        cur: ast.AST = node
+        while isinstance(cur, ast.BinOp) and isinstance(cur.op, ast.Add | ast.Sub):
+            right = self.convert(cur.right, depth)
+            terms.append(right if isinstance(cur.op, ast.Add) else Neg(right))
+            cur = cur.left
+        terms.append(self.convert(cur, depth))
+        return Call("sum", tuple(reversed(terms)))
 
     def call(self, node: ast.Call, depth: int) -> Node:
         if not isinstance(node.func, ast.Name):
@@ -293,6 +306,17 @@ class _Converter:
             conds = tuple(self.convert(c, depth + 1) for c in comp.ifs)
             out.append(Generator(targets, domain, conds))
         return tuple(out)
+
+
+LONG_CHAIN = 16
+
+
+def _chain_length(node: ast.AST) -> int:
+    count = 1
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        count += 1
+        node = node.left
+    return count
 
 
 def walk(node: Node):
