@@ -171,7 +171,7 @@ def run_python(
         with out_path.open("wb") as out, err_path.open("wb") as err:
             try:
                 proc = subprocess.Popen(
-                    [*prefix, sys.executable, "-I", SCRIPT_NAME],
+                    [*prefix, sys.executable, "-I", "-B", SCRIPT_NAME],
                     cwd=work,
                     env=clean_env(str(work)),
                     stdin=subprocess.DEVNULL,
