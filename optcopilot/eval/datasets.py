@@ -203,12 +203,20 @@ def _objective_answers(raw: Any) -> tuple[dict[str, float | None], bool]:
 # --------------------------------------------------------------------------- problem type
 
 _MD_ROW = re.compile(r"^\s*\|.*\|\s*$", re.MULTILINE)
-_TABLE_WORD = re.compile(r"\btables?\b", re.IGNORECASE)
+_TABLE_REFS = (
+    re.compile(r"\bTable\s*(?:\d|:)"),  # "Table 6", "Table 1-18", "Table:"
+    re.compile(r"\b(?:following|below|above|shown in the|given in the|in the)\s+tables?\b", re.IGNORECASE),
+    re.compile(r"\btables?\s+(?:below|above|gives|shows|lists|contains)\b", re.IGNORECASE),
+    re.compile(r"\\begin\{(?:tabular|array)\}"),
+)
 
 
 def has_table(text: str) -> bool:
-    """Heuristic: the text embeds tabular data (markdown rows or the word 'table')."""
-    return len(_MD_ROW.findall(text)) >= 2 or bool(_TABLE_WORD.search(text))
+    """Heuristic: the text embeds tabular data (markdown/LaTeX rows or a reference to a table).
+
+    Furniture ("coffee tables") and seating ("at table 1") do not count.
+    """
+    return len(_MD_ROW.findall(text)) >= 2 or any(p.search(text) for p in _TABLE_REFS)
 
 
 def linearity(label: Any) -> str:
@@ -232,7 +240,9 @@ _CLAUSE = re.compile(r"\s(?:that|to|for|which|so)\s.*$", re.IGNORECASE)
 _PHRASE = r"([^.,;?!\n]{0,100})"
 _GOAL_PATTERNS = (
     re.compile(r"\b(?:maximi[sz]\w*|minimi[sz]\w*|reduce|increase)\b" + _PHRASE, re.IGNORECASE),
-    re.compile(r"(\w+)\s+(?:is|are)\s+(?:a\s+)?(?:maximum|minimum|maximi[sz]ed|minimi[sz]ed)\b", re.IGNORECASE),
+    re.compile(
+        r"(\w+)\s+(?:is|are)\s+(?:a\s+)?(?:maximum|minimum|maximi[sz]ed|minimi[sz]ed)\b", re.IGNORECASE
+    ),
     re.compile(
         r"\b(?:smallest|largest|lowest|highest|fewest|greatest|maximum|minimum|(?<!at\s)least|(?<!at\s)most)\b"
         + _PHRASE,
@@ -242,7 +252,8 @@ _GOAL_PATTERNS = (
 
 
 def _keyword_score(key: str) -> int:
-    head = _CLAUSE.sub("", key)  # "radius of the cylinder that minimizes the cost" -> "radius of the cylinder"
+    # "radius of the cylinder that minimizes the cost" -> "radius of the cylinder"
+    head = _CLAUSE.sub("", key)
     if _STRONG.search(head):
         return 2
     return 1 if _WEAK.search(head) else 0
@@ -459,7 +470,11 @@ def build_nlp4lp(dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
         infeasible=infeasible,
         ptype=make_ptype("linear", desc),
         source=dataset,
-        extra={"parameters": rec.get("parameters"), "solution": solution, "problem_info": rec.get("problem_info")},
+        extra={
+            "parameters": rec.get("parameters"),
+            "solution": solution,
+            "problem_info": rec.get("problem_info"),
+        },
     )
 
 
@@ -478,7 +493,11 @@ def build_orthought(types: dict[str, str], dataset: str, rec_no: int, rec: dict[
         infeasible=infeasible,
         ptype=make_ptype(linearity(types.get(native)), question),
         source=dataset,
-        extra={"gt_model": rec.get("gt_model"), "reference_status": status, "problem_type": types.get(native)},
+        extra={
+            "gt_model": rec.get("gt_model"),
+            "reference_status": status,
+            "problem_type": types.get(native),
+        },
     )
 
 
@@ -581,8 +600,17 @@ def _solutions_csv(path: Path) -> dict[str, dict[str, str]]:
         return {row["name"]: row for row in csv.DictReader(fh)}
 
 
-def _mps_problem(loader: Loader, root: Path, status: str, name: str, value: float | None, meta: dict) -> Problem:
-    mps = next((p for p in (root / "instances" / f"{name}.mps.gz", root / "instances" / f"{name}.mps") if p.exists()), None)
+def _mps_problem(
+    loader: Loader, root: Path, status: str, name: str, value: float | None, meta: dict
+) -> Problem:
+    mps = next(
+        (
+            p
+            for p in (root / "instances" / f"{name}.mps.gz", root / "instances" / f"{name}.mps")
+            if p.exists()
+        ),
+        None,
+    )
     if mps is None:
         raise SkipRecord("missing mps file", name)
     if status in {"opt", "best"} and value is not None:
@@ -627,8 +655,10 @@ def _nl_caveats(nl_value: float, solu_value: float | None) -> list[str]:
     if math.isclose(nl_value, solu_value, rel_tol=1e-6, abs_tol=1e-6):
         return []
     if math.isclose(nl_value, -solu_value, rel_tol=1e-6):
-        return [f"optimal_value {nl_value} has the opposite sign of the .solu value {solu_value}: "
-                "the NL text states the objective with the opposite sense; normalise before comparing"]
+        return [
+            f"optimal_value {nl_value} has the opposite sign of the .solu value {solu_value}: "
+            "the NL text states the objective with the opposite sense; normalise before comparing"
+        ]
     return [f"optimal_value {nl_value} disagrees with the .solu value {solu_value}: treat as suspect"]
 
 
@@ -638,8 +668,11 @@ def _nl_text(inst: dict[str, Any]) -> str:
         parts.append("Parameters (JSON):\n" + json.dumps(inst["parameters"]))
     files = inst.get("files") or {}
     if files:
-        lines = [f"- {Path(f.get('path', '')).stem} ({f.get('path', '')}): {f.get('description', '')}"
-                 for f in files.values() if isinstance(f, dict)]
+        lines = [
+            f"- {Path(f.get('path', '')).stem} ({f.get('path', '')}): {f.get('description', '')}"
+            for f in files.values()
+            if isinstance(f, dict)
+        ]
         parts.append("Data files:\n" + "\n".join(lines))
     return "\n\n".join(p for p in parts if p)
 
@@ -720,48 +753,117 @@ def _registry() -> dict[str, Loader]:
     ob = "optibench_resocratic"
     loaders = [
         Loader("optibench", f"{ob}/OptiBench.json", "OptiBench 605, multi-value results", build_optibench),
-        Loader("nl4opt-e", f"{ob}/NL4OPT-E.json", "NL4Opt test re-annotated (ReSocratic) 289", build_optibench),
+        Loader(
+            "nl4opt-e", f"{ob}/NL4OPT-E.json", "NL4Opt test re-annotated (ReSocratic) 289", build_optibench
+        ),
         Loader("mamo-easy", "mamo/mamo_easy_lp.jsonl", "MAMO EasyLP original 652", build_mamo),
         Loader("mamo-complex", "mamo/mamo_complex_lp.jsonl", "MAMO ComplexLP original 211", build_mamo),
-        Loader("nl4opt", "llmopt_testsets/nl4opt_test.jsonl", "NL4Opt test, LLMOPT copy 230",
-               _partial(build_llmopt, "linear")),
-        Loader("industryor", "industryor/IndustryOR_original_v1.jsonl", "IndustryOR v1 (ORLM) 100",
-               _partial(build_orlm, "unknown")),
-        Loader("industryor-v2", "industryor/IndustryOR_hf_v2_or_llm_agent.jsonl", "IndustryOR later revision 100",
-               _partial(build_orlm, "unknown")),
+        Loader(
+            "nl4opt",
+            "llmopt_testsets/nl4opt_test.jsonl",
+            "NL4Opt test, LLMOPT copy 230",
+            _partial(build_llmopt, "linear"),
+        ),
+        Loader(
+            "industryor",
+            "industryor/IndustryOR_original_v1.jsonl",
+            "IndustryOR v1 (ORLM) 100",
+            _partial(build_orlm, "unknown"),
+        ),
+        Loader(
+            "industryor-v2",
+            "industryor/IndustryOR_hf_v2_or_llm_agent.jsonl",
+            "IndustryOR later revision 100",
+            _partial(build_orlm, "unknown"),
+        ),
         Loader("nlp4lp", "nlp4lp/nlp4lp_full269.jsonl", "NLP4LP (OptiMUS) 269", build_nlp4lp),
-        Loader("complexor", "complexor/complexor_coe18.jsonl", "ComplexOR (Chain-of-Experts) 18",
-               _partial(build_samples, True)),
-        Loader("complexor-44", "complexor/complexor_llm4or44.jsonl", "ComplexOR LLM4OR superset 44",
-               _partial(build_samples, True)),
-        Loader("complexor-orthought", "complexor/complexor_orthought18.jsonl", "ComplexOR, ORThought-corrected 18",
-               custom=_orthought_loader("summary_complexor.json")),
-        Loader("orthought-industryor", "orthought/industryor_with_models.jsonl", "IndustryOR, ORThought-corrected 83",
-               custom=_orthought_loader("summary_industryor.json")),
-        Loader("orthought-nlp4lp", "orthought/nlp4lp_with_models.jsonl", "NLP4LP, ORThought-corrected 264",
-               custom=_orthought_loader("summary_nlp4lp.json")),
-        Loader("miplib-mps", "miplib/selected.solu", "34 MIPLIB 2017 instances (MPS) with .solu references",
-               custom=load_miplib_mps),
+        Loader(
+            "complexor",
+            "complexor/complexor_coe18.jsonl",
+            "ComplexOR (Chain-of-Experts) 18",
+            _partial(build_samples, True),
+        ),
+        Loader(
+            "complexor-44",
+            "complexor/complexor_llm4or44.jsonl",
+            "ComplexOR LLM4OR superset 44",
+            _partial(build_samples, True),
+        ),
+        Loader(
+            "complexor-orthought",
+            "complexor/complexor_orthought18.jsonl",
+            "ComplexOR, ORThought-corrected 18",
+            custom=_orthought_loader("summary_complexor.json"),
+        ),
+        Loader(
+            "orthought-industryor",
+            "orthought/industryor_with_models.jsonl",
+            "IndustryOR, ORThought-corrected 83",
+            custom=_orthought_loader("summary_industryor.json"),
+        ),
+        Loader(
+            "orthought-nlp4lp",
+            "orthought/nlp4lp_with_models.jsonl",
+            "NLP4LP, ORThought-corrected 264",
+            custom=_orthought_loader("summary_nlp4lp.json"),
+        ),
+        Loader(
+            "miplib-mps",
+            "miplib/selected.solu",
+            "34 MIPLIB 2017 instances (MPS) with .solu references",
+            custom=load_miplib_mps,
+        ),
         Loader("miplib-nl", "miplib/miplib_nl", "15 MIPLIB-NL texts with CSV tables", custom=load_miplib_nl),
     ]
     for short, (fname, lin) in llmopt.items():
-        loaders.append(Loader(f"llmopt-{short}", f"llmopt_testsets/{fname}", f"LLMOPT test set {fname}",
-                              _partial(build_llmopt, lin)))
+        loaders.append(
+            Loader(
+                f"llmopt-{short}",
+                f"llmopt_testsets/{fname}",
+                f"LLMOPT test set {fname}",
+                _partial(build_llmopt, lin),
+            )
+        )
     for short, (fname, lin) in sirl.items():
-        loaders.append(Loader(f"sirl-{short}", f"sirl_fixed/{fname}", f"SIRL copy {fname}", _partial(build_orlm, lin)))
+        loaders.append(
+            Loader(f"sirl-{short}", f"sirl_fixed/{fname}", f"SIRL copy {fname}", _partial(build_orlm, lin))
+        )
     clean = "llm4or_clean"
     loaders += [
-        Loader("clean-industryor", f"{clean}/IndustryOR.jsonl", "IndustryOR, LLM4OR-cleaned 42",
-               _partial(build_orlm, "unknown")),
-        Loader("clean-mamo-easy", f"{clean}/Mamo_easy_lp_clean.jsonl", "MAMO EasyLP, LLM4OR-cleaned 545", build_mamo),
-        Loader("clean-mamo-complex", f"{clean}/Mamo_complex_lp_clean.jsonl", "MAMO ComplexLP, LLM4OR-cleaned 111",
-               build_mamo),
-        Loader("clean-resocratic", f"{clean}/ReSocratic.jsonl", "OptiBench, LLM4OR-cleaned 403", build_optibench),
-        Loader("clean-nl4opt", f"{clean}/nl4opt_clean.jsonl", "NL4Opt, LLM4OR-cleaned 214",
-               _partial(build_samples, False)),
+        Loader(
+            "clean-industryor",
+            f"{clean}/IndustryOR.jsonl",
+            "IndustryOR, LLM4OR-cleaned 42",
+            _partial(build_orlm, "unknown"),
+        ),
+        Loader(
+            "clean-mamo-easy",
+            f"{clean}/Mamo_easy_lp_clean.jsonl",
+            "MAMO EasyLP, LLM4OR-cleaned 545",
+            build_mamo,
+        ),
+        Loader(
+            "clean-mamo-complex",
+            f"{clean}/Mamo_complex_lp_clean.jsonl",
+            "MAMO ComplexLP, LLM4OR-cleaned 111",
+            build_mamo,
+        ),
+        Loader(
+            "clean-resocratic", f"{clean}/ReSocratic.jsonl", "OptiBench, LLM4OR-cleaned 403", build_optibench
+        ),
+        Loader(
+            "clean-nl4opt",
+            f"{clean}/nl4opt_clean.jsonl",
+            "NL4Opt, LLM4OR-cleaned 214",
+            _partial(build_samples, False),
+        ),
         Loader("clean-nlp4lp", f"{clean}/nlp4lp_clean.jsonl", "NLP4LP, LLM4OR-cleaned 178", build_nlp4lp),
-        Loader("clean-complexor", f"{clean}/complexor_clean.jsonl", "ComplexOR, LLM4OR-cleaned 18",
-               _partial(build_samples, True)),
+        Loader(
+            "clean-complexor",
+            f"{clean}/complexor_clean.jsonl",
+            "ComplexOR, LLM4OR-cleaned 18",
+            _partial(build_samples, True),
+        ),
     ]
     return {loader.name: loader for loader in loaders}
 

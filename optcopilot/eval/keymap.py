@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 OBJECTIVE = "<objective>"
 DEFAULT_MIN_SCORE = 0.34
 
-STOPWORDS = frozenset(
-    """
-    a an the of to in on for by and or is are be been being should would could can will
-    that this these those with at from as each per its it their there we you your our
-    how many much what which who whom get got do does did has have had if then than
-    number numbers num nbr no quantity quantities qty amount amounts count value values
-    val var variable variables decision optimal
-    """.split()
-)
+_STOPWORDS_TEXT = """
+a an the of to in on for by and or is are be been being should would could can will
+that this these those with at from as each per its it their there we you your our
+how many much what which who whom get got do does did has have had if then than
+number numbers num nbr no quantity quantities qty amount amounts count value values
+val var variable variables decision optimal
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 IRREGULAR = {
     "built": "build",
     "sold": "sell",
@@ -55,9 +54,7 @@ def stem(word: str) -> str:
         return w
     if w.endswith("ies") and len(w) > 4:
         w = w[:-3] + "y"
-    elif w.endswith("sses"):
-        w = w[:-2]
-    elif re.search(r"(x|ch|sh)es$", w):
+    elif w.endswith("sses") or re.search(r"(x|ch|sh)es$", w):
         w = w[:-2]
     elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]

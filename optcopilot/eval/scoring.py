@@ -76,7 +76,9 @@ def _status_verdict(problem: Problem, status: str, rule: str) -> Verdict | None:
         accepted.add("unbounded")
     if problem.infeasible:
         ok = status in accepted
-        return Verdict(ok, rule, reason="reference infeasible; prediction " + ("agrees" if ok else f"is {status!r}"))
+        return Verdict(
+            ok, rule, reason="reference infeasible; prediction " + ("agrees" if ok else f"is {status!r}")
+        )
     if status in INFEASIBLE_STATUSES:
         return Verdict(False, rule, reason="prediction infeasible but reference has a value")
     if status not in OK_STATUSES:
@@ -97,7 +99,9 @@ def _compare_keys(
         ok = pred is not None and ref is not None and close(pred, ref)
         details[key] = KeyCheck(pred, ref, ok)
     correct = bool(keys) and all(d.ok for d in details.values())
-    reason = "all keys match" if correct else f"{sum(not d.ok for d in details.values())} key(s) differ or missing"
+    reason = (
+        "all keys match" if correct else f"{sum(not d.ok for d in details.values())} key(s) differ or missing"
+    )
     return Verdict(correct, rule, details, unmapped, reason)
 
 
@@ -191,7 +195,8 @@ class InfeasibleRule:
 
 Rule = ObjectiveRule | OptiBenchRule | InfeasibleRule
 RULES: dict[str, Rule] = {
-    r.name: r for r in (OptiBenchRule(), ObjectiveRule(), LlmoptRule(), OrlmRule(), SirlRule(), InfeasibleRule())
+    r.name: r
+    for r in (OptiBenchRule(), ObjectiveRule(), LlmoptRule(), OrlmRule(), SirlRule(), InfeasibleRule())
 }
 
 _LLMOPT_ROUNDED = {"nl4opt", "sirl-optibench"}  # same 2-decimal values as LLMOPT

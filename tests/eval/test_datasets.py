@@ -163,8 +163,20 @@ def test_optibench_objective_keys(loaded: dict[str, list[Problem]]) -> None:
 
 
 def test_table_heuristic_agrees_with_optibench_labels(loaded: dict[str, list[Problem]]) -> None:
-    agree = sum(has_table(p.text) == p.ptype.endswith("-table") for p in loaded["optibench"])
-    assert agree == 601  # 4 problems are labelled *-table without a table in the text
+    problems = loaded["optibench"]
+    disagree = {p.id for p in problems if has_table(p.text) != p.ptype.endswith("-table")}
+    # OptiBench typed these *-table: furniture tables (119, 243, 352, 483), "comfortable" /
+    # "vegetables" substrings (102, 284, 303) and no table at all (524).
+    assert disagree == {f"optibench:{i}" for i in (102, 119, 243, 284, 303, 352, 483, 524)}
+
+
+def test_table_heuristic_examples() -> None:
+    assert has_table("| a | b |\n|---|---|\n| 1 | 2 |")
+    assert has_table("The data are shown in Table 1-18.")
+    assert has_table("costs are given in the following table:")
+    assert has_table("\\begin{tabular}{c|c} 1 & 2 \\end{tabular}")
+    assert not has_table("A factory makes chairs and coffee tables.")
+    assert not has_table("At table 1, 3 units of powder are used.")
 
 
 def test_answer_quirks(loaded: dict[str, list[Problem]]) -> None:
@@ -258,10 +270,14 @@ def test_sample_file_loads() -> None:
 
 def test_dirty_optibench_records(tmp_path: Path) -> None:
     lines = [
-        json.dumps({"index": 0, "question": "Q0", "type": "linear-notable", "results": {"Total cost": "1,250.5"}}),
+        json.dumps(
+            {"index": 0, "question": "Q0", "type": "linear-notable", "results": {"Total cost": "1,250.5"}}
+        ),
         "{not json",
         json.dumps({"index": 1, "question": "", "type": "linear-notable", "results": {"a": "1"}}),
-        json.dumps({"index": 2, "question": "Q2", "type": "odd", "results": "{'x': '2', 'Total profit': '3'}"}),
+        json.dumps(
+            {"index": 2, "question": "Q2", "type": "odd", "results": "{'x': '2', 'Total profit': '3'}"}
+        ),
         json.dumps({"index": 3, "question": "Q3", "type": "linear-notable", "results": {"x": "abc"}}),
         json.dumps({"index": 4, "question": "Q4", "type": "linear-notable", "results": {}}),
         json.dumps([1, 2]),
@@ -311,7 +327,9 @@ def test_dirty_orlm_records(tmp_path: Path) -> None:
 
 def test_json_array_file(tmp_path: Path) -> None:
     path = tmp_path / "arr.json"
-    path.write_text(json.dumps([{"index": 7, "question": "Q", "type": "linear-table", "results": {"Total": 1}}]))
+    path.write_text(
+        json.dumps([{"index": 7, "question": "Q", "type": "linear-table", "results": {"Total": 1}}])
+    )
     problems = load_optibench_file(path)
     assert problems[0].id == "optibench:7" and problems[0].answers == {"Total": 1.0}
 

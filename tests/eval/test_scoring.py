@@ -106,7 +106,11 @@ def test_infeasible_reference_needs_infeasible_prediction(rule: str) -> None:
 
 def test_infeasible_or_unbounded_reference_accepts_unbounded() -> None:
     p = Problem(
-        id="t", text="q", answers={"objective": None}, infeasible=True, source="x",
+        id="t",
+        text="q",
+        answers={"objective": None},
+        infeasible=True,
+        source="x",
         extra={"reference_status": "infeasible_or_unbounded"},
     )
     assert score(p, {}, "unbounded").correct
