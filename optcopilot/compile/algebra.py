@@ -60,6 +60,9 @@ def add(a: Value, b: Value) -> Value:
 def add_into(acc: Poly, v: Value, scale: float) -> None:
     """acc += scale * v for a polynomial or constant v (in place)."""
     if isinstance(v, Poly):
+        if scale == 1.0 and acc.keys().isdisjoint(v) and 0.0 not in v.values():
+            acc.update(v)  # new monomials only: 0.0 + 1.0 * c == c (a zero could be -0.0, so not here)
+            return
         for m, c in v.items():
             acc[m] = acc.get(m, 0.0) + scale * c
     else:

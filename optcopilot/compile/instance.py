@@ -150,6 +150,7 @@ class _Grounder:
         self.max_rows = max_rows
         self.families: dict[str, VarFamily] = {}
         self.where = ""
+        self._sum_plans: dict[int, _SumPlan | None] = {}  # id(Aggregate) -> fast-path plan
 
     def fail(self, message: str, code: str = "bad-value") -> FormulationError:
         return FormulationError([Issue(self.where, message, code)])
@@ -208,7 +209,6 @@ class _Grounder:
     def _row(self, name: str, expr: Compare, scope: _Scope, domain: tuple[Generator, ...]) -> Row | None:
         key = tuple(c for g in domain for t in g.targets for c in _components(scope[t]))
         vals = [self.eval(o, scope) for o in expr.operands]
-        label = f"{name}[{key_text(key)}]" if key else name
         if len(vals) == 2:
             op = expr.ops[0]
             diff = sub(vals[0], vals[1])
@@ -216,6 +216,7 @@ class _Grounder:
             if body is None:
                 if _holds(const, op):
                     return None
+                label = f"{name}[{key_text(key)}]" if key else name
                 raise FormulationError([Issue(self.where, f"row {label} has no variables and is false "
                                               f"({to_text(expr)})", "bad-value")])
             lo, hi = -math.inf, math.inf
@@ -388,6 +389,15 @@ class _Grounder:
 
     def _aggregate(self, node: Aggregate, scope: _Scope) -> Value:
         if node.func == "sum":
+            key = id(node)
+            if key in self._sum_plans:
+                plan = self._sum_plans[key]
+            else:
+                plan = self._sum_plans[key] = _sum_plan(node, self.families, self.data.params)
+            if plan is not None:
+                fast = self._linear_sum(node, plan, scope)
+                if fast is not None:
+                    return fast
             acc = Poly()
             extra: list[Value] = []
             for inner in self.iterate(node.generators, scope):
@@ -413,6 +423,47 @@ class _Grounder:
                 out = mul(out, v)
             return out
         return apply(node.func, items)
+
+    def _linear_sum(self, node: Aggregate, plan: _SumPlan, scope: _Scope) -> Value | None:
+        """`sum(P[..j..]*V[..j..] for j in S)` without per-term trees: same Poly, same errors.
+
+        Returns None (use the generic path) when an index name is not a loop variable in scope.
+        """
+        if not all(n in scope for n in plan.scope_names):
+            return None
+        fam = self.families[plan.var]
+        position, first = fam.position, fam.first
+        v_pre, v_post = _key_parts(plan.var_index, plan.target, scope)
+        if plan.param is not None:
+            table: dict[Key, float] = self.data.params[plan.param].table
+            p_pre, p_post = _key_parts(plan.param_index, plan.target, scope)
+        else:
+            table, p_pre, p_post = {}, (), ()
+        v_has_t = plan.target in plan.var_index
+        p_has_t = plan.target in plan.param_index
+        const = plan.const
+        target = plan.target
+        acc = Poly()
+        v_only_t = v_has_t and not v_pre and not v_post  # V[j]: the key is the element itself
+        has_param = plan.param is not None
+        for element in self.domain(plan.domain, scope):
+            tc = element if len(element) != 1 or type(element[0]) in _PLAIN else _components(element[0])
+            pos = position.get(tc if v_only_t else v_pre + tc + v_post if v_has_t else v_pre + v_post)
+            if has_param:
+                coef = table.get(p_pre + tc + p_post if p_has_t else p_pre + p_post, _MISSING)
+            else:
+                coef = const
+            if pos is None or coef is _MISSING:  # defaults, key normalisation and errors: generic path
+                inner = _Scope(scope)
+                inner[target] = element[0] if len(element) == 1 else element
+                add_into(acc, self.eval(node.body, inner), 1.0)
+                continue
+            if coef != 0:  # mul(coef, x) is the float 0.0 for a zero coefficient
+                m = (first + pos,)
+                acc[m] = acc.get(m, 0.0) + coef
+            else:
+                acc[()] = acc.get((), 0.0) + 0.0
+        return acc if any(m != () for m in acc) else acc.get((), 0.0)
 
     def _call(self, node: Call, scope: _Scope) -> Any:
         func = node.func
@@ -455,6 +506,83 @@ class _Grounder:
         return True
 
 
+_PLAIN = (str, int)
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class _SumPlan:
+    """A recognised `sum(coef * V[...] for target in domain)`; coef is a number or `P[...]`."""
+
+    target: str
+    domain: Node
+    var: str
+    var_index: tuple[str, ...]
+    param: str | None  # None: the coefficient is `const`
+    param_index: tuple[str, ...]
+    const: float
+    scope_names: frozenset[str]
+
+
+def _sum_plan(node: Aggregate, families: dict[str, VarFamily], params: dict[str, Any]) -> _SumPlan | None:
+    """Plan for the fast path, or None when the sum is not of the simple linear form."""
+    if len(node.generators) != 1:
+        return None
+    g = node.generators[0]
+    if len(g.targets) != 1 or g.conditions:
+        return None
+    target = g.targets[0]
+    body = node.body
+    var_node: Node | None = None
+    coef_node: Node | None = None
+    if isinstance(body, Index):
+        var_node, coef_node = body, Num(1.0)
+    elif isinstance(body, BinOp) and body.op == "*":
+        for a, b in ((body.left, body.right), (body.right, body.left)):
+            if isinstance(b, Index) and b.base in families and not (isinstance(a, Index) and a.base in families):
+                var_node, coef_node = b, a
+                break
+    if not isinstance(var_node, Index) or var_node.base not in families:
+        return None
+    var_index = _plain_names(var_node.indices, target)
+    if var_index is None:
+        return None
+    if isinstance(coef_node, Num):
+        param, param_index, const = None, (), float(coef_node.value)
+    elif isinstance(coef_node, Index) and coef_node.base in params and coef_node.base not in families:
+        index = _plain_names(coef_node.indices, target)
+        if index is None:
+            return None
+        param, param_index, const = coef_node.base, index, 0.0
+    else:
+        return None
+    names = frozenset(n for n in (*var_index, *param_index) if n != target)
+    return _SumPlan(target, g.domain, var_node.base, var_index, param, param_index, const, names)
+
+
+def _plain_names(indices: tuple[Node, ...], target: str) -> tuple[str, ...] | None:
+    """Index names, if every index is a plain name and the target occurs at most once."""
+    if not all(isinstance(i, Name) for i in indices):
+        return None
+    names = tuple(i.id for i in indices)  # type: ignore[attr-defined]
+    return names if names.count(target) <= 1 else None
+
+
+def _key_parts(names: tuple[str, ...], target: str, scope: _Scope) -> tuple[Key, Key]:
+    """Key components before and after the target's place (the whole key if the target is absent)."""
+    pre: Key = ()
+    post: Key = ()
+    seen = False
+    for n in names:
+        if n == target:
+            seen = True
+        elif seen:
+            post += _components(scope[n])
+        else:
+            pre += _components(scope[n])
+    return pre, post
+
+
 def _components(value: Any) -> Key:
     if isinstance(value, tuple):
         return value
@@ -472,8 +600,10 @@ def _split_constant(v: Value) -> tuple[Value | None, float]:
         return None, float(v)
     if isinstance(v, Poly):
         const = v.constant()
-        body = v.without_constant()
-        body = Poly({m: c for m, c in body.items() if c != 0.0})
+        body = Poly(v)
+        body.pop((), None)
+        if 0.0 in body.values():  # drop zero coefficients (rare; the scan and copy above are C-level)
+            body = Poly({m: c for m, c in body.items() if c != 0.0})
         return (body if body else None), const
     if v.op == "+":
         consts = sum(a for a in v.args if isinstance(a, float | int))

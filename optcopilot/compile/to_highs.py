@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import itemgetter
+
 import highspy
 import numpy as np
 
@@ -37,6 +40,9 @@ def objective_arrays(inst: Instance) -> tuple[np.ndarray, float, Poly]:
 
 def row_arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Row-wise sparse matrix (starts, indices, values) plus row bounds; rows must be linear."""
+    fast = _linear_row_arrays(inst)
+    if fast is not None:
+        return fast
     starts = np.zeros(len(inst.rows), dtype=np.int32)
     idx: list[int] = []
     vals: list[float] = []
@@ -54,6 +60,29 @@ def row_arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         lo[r] = row.lo
         hi[r] = row.hi
     return starts, np.array(idx, dtype=np.int32), np.array(vals, dtype=float), lo, hi
+
+
+def _linear_row_arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """`row_arrays` without a Python loop per nonzero, for the usual case where every row body is a Poly
+    of single-variable monomials; None otherwise (the loop then gives the same arrays or error)."""
+    bodies = [row.body for row in inst.rows]
+    if not all(type(b) is Poly for b in bodies):
+        return None
+    total = sum(map(len, bodies))
+    monomials = list(chain.from_iterable(bodies))
+    if total and not all(len(m) == 1 for m in monomials):
+        return None
+    idx = np.fromiter(map(itemgetter(0), monomials), dtype=np.int32, count=total)
+    vals = np.fromiter(chain.from_iterable(b.values() for b in bodies), dtype=float, count=total)
+    lo = np.fromiter((row.lo for row in inst.rows), dtype=float, count=len(bodies))
+    hi = np.fromiter((row.hi for row in inst.rows), dtype=float, count=len(bodies))
+    keep = vals != 0.0
+    row_of = np.repeat(np.arange(len(bodies)), np.fromiter(map(len, bodies), dtype=np.int64, count=len(bodies)))
+    kept_per_row = np.bincount(row_of[keep], minlength=len(bodies))
+    starts = np.zeros(len(bodies), dtype=np.int32)
+    if len(bodies) > 1:
+        starts[1:] = np.cumsum(kept_per_row[:-1])
+    return starts, idx[keep], vals[keep], lo, hi
 
 
 def build_highs(inst: Instance, h: highspy.Highs | None = None) -> tuple[highspy.Highs, float]:

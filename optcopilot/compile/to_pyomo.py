@@ -70,7 +70,7 @@ def to_pyomo_expr(value: Value, variables: Sequence[Any]) -> Any:
     args = [to_pyomo_expr(a, variables) for a in value.args]
     match value.op:
         case "+":
-            return pyo.quicksum(args, linear=False)
+            return pyo.quicksum(args)
         case "*":
             out = args[0]
             for a in args[1:]:
@@ -130,7 +130,7 @@ def _poly(poly: Poly, variables: Sequence[Any]) -> Any:
         terms.append(term)
     if not terms:
         return 0.0
-    return pyo.quicksum(terms, linear=poly.degree() <= 1)
+    return pyo.quicksum(terms)
 
 
 def _constraint_expr(row: Row, variables: Sequence[Any]) -> Any:

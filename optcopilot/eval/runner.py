@@ -248,11 +248,14 @@ def _tokens(llm: Any) -> tuple[int, int]:
     return int(prompt), int(completion)
 
 
-def _error_kind_from_text(error: str | None, has_formulation: bool) -> str:
-    low = (error or "").lower()
-    if "timed out" in low or "timeout" in low:
+def _error_kind_from_text(error: str | None) -> str:
+    """Category hint from the pipeline's error line ("LLM timeout: ...", "LLM error: ...", ...)."""
+    low = (error or "").strip().lower()
+    if not low:
+        return ""
+    if low.startswith("llm timeout") or "timed out" in low:
         return "timeout"
-    if not has_formulation and ("llm" in low or "backend" in low or "model did not answer" in low):
+    if low.startswith("llm error"):
         return "llm_error"
     return "invalid_ir"
 
@@ -269,17 +272,17 @@ def _eval_pipeline(problem: Problem, cfg: EvalConfig, backend: LLMBackend, rec: 
     prompt, completion = _tokens(getattr(outcome, "llm", None))
     rec["tokens"] = {"prompt": prompt, "completion": completion}
     formulation, result = outcome.formulation, outcome.result
-    error_kind = ""
+    error_kind = _error_kind_from_text(outcome.error)
     prediction = None
     if result is None:
-        error_kind = _error_kind_from_text(outcome.error, formulation is not None)
+        error_kind = error_kind or "invalid_ir"
     else:
         status = getattr(result.status, "value", str(result.status))
         rec["status"] = status
         rec["objective"] = result.objective
         rec["values"] = dict(result.variables)
-        if status == "error":
-            error_kind = _error_kind_from_text(outcome.error or result.message, True)
+        if error_kind == "invalid_ir" and status != "error":
+            error_kind = ""  # e.g. "no optimal solution: the model is infeasible": the status says it
         descriptions: dict[str, str] = {}
         objective_description = ""
         if formulation is not None:
@@ -482,15 +485,23 @@ class _Progress:
         if not enabled:
             return
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-            TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self._bar = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("acc {task.fields[acc]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=Console(stderr=True), transient=False,
         )
-        self._task = self._bar.add_task(label, total=total, completed=already.done, acc=already.accuracy)
+        from rich.markup import escape
+
+        self._task = self._bar.add_task(escape(label), total=total, completed=already.done, acc=already.accuracy)
 
     def __enter__(self) -> _Progress:
         if self._bar is not None:
@@ -565,7 +576,9 @@ def run_eval(
         from optcopilot.llm import make_backend
 
         backend = make_backend(llm_spec)
-    if cfg.uses_llm and (backend is not None and getattr(backend, "name", "") == "local"):
+    if workers > 1 and cfg.uses_llm and getattr(backend, "name", "") == "local":
+        if progress:
+            print("note: the embedded local model serves one request at a time; using 1 worker", file=sys.stderr)
         workers = 1
     label = f"{dataset} [{cfg.mode if cfg.uses_llm else 'mps'}]"
     with _Progress(progress, len(chosen), tally, label) as bar:
@@ -589,7 +602,11 @@ def _iterate(todo: list[Problem], cfg: EvalConfig, backend: LLMBackend | None, w
             executor.submit(evaluate_problem, p, cfg, backend): p for p in todo
         }
     else:
-        executor = ProcessPoolExecutor(max_workers=workers)
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
         futures = {executor.submit(_worker_evaluate, p, cfg): p for p in todo}
     try:
         for fut in as_completed(futures):

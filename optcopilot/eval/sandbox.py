@@ -16,6 +16,7 @@ the limits and the namespace are what contain a hostile script.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import resource
@@ -120,10 +121,8 @@ def _limits(cpu_seconds: int, memory_bytes: int, fsize_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_bytes, fsize_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    try:
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NPROC, (256, 256))
-    except (ValueError, OSError):
-        pass
 
 
 def _read(path: Path) -> str:
@@ -197,10 +196,8 @@ def run_python(
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child's whole process group (children it spawned included), then reap it."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:

@@ -32,7 +32,6 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 import highspy
@@ -275,7 +274,7 @@ class _Builder:
             if (kind == t).any():
                 sets.append(SetDef(name=rset, description=titles[t], elements=rows[kind == t].tolist()))
         for g in present:
-            var, cset, rcset = GROUPS[g]
+            _, cset, rcset = GROUPS[g]
             sets.append(SetDef(name=rcset, index=["ROWS"], members=members[g],
                                description=f"nonzero columns of {cset} in each row"))
         params.append(ParamDef(name="A", index=["ROWS", "COLS"], value=a_rows, default=0.0,
@@ -436,9 +435,3 @@ def _file_names(inst: Instance) -> tuple[list[str], list[str]]:
             return cols, rows
     return list(inst.names), [row.label for row in inst.rows]
 
-
-def model_file_info(formulation: Formulation) -> dict[str, Any]:
-    """Counts of the sets of a formulation read by `read_model_file` (for reports)."""
-    sizes = {s.name: len(s.elements or []) for s in formulation.sets if s.elements is not None}
-    return {"columns": sizes.get("COLS", 0), "rows": sizes.get("ROWS", 0),
-            "continuous": sizes.get("C", 0), "integer": sizes.get("I", 0), "binary": sizes.get("B", 0)}

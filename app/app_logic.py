@@ -1,0 +1,385 @@
+"""Plain functions behind the Streamlit app: inputs, solving, tables, code, equivalence (no Streamlit here)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from optcopilot.ir.errors import FormulationError
+from optcopilot.ir.model import Formulation
+from optcopilot.solve.result import Result, Termination
+
+APP_LLM_ENV = "OPTCOPILOT_APP_LLM"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES_DIR = REPO_ROOT / "examples"
+SOLVER_CHOICES = ("auto", "highs", "scip", "cpsat")
+MAX_UPLOAD_BYTES = 20_000_000
+ZERO_TOL = 1e-9
+
+
+class AppInputError(ValueError):
+    """A user input (upload, pasted JSON, edited table) that cannot be used; str is the message to show."""
+
+
+# ---------------------------------------------------------------------------------------------- optional modules
+def optional_module(name: str) -> Any | None:
+    """Import `name`, or None when it (not one of its dependencies' bugs) is missing."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            return None
+        raise
+
+
+def default_llm_spec() -> str:
+    """The backend spec the sidebar starts with: env OPTCOPILOT_APP_LLM, else the embedded model."""
+    return os.environ.get(APP_LLM_ENV, "").strip() or "local"
+
+
+def make_llm(spec: str, base_url: str = "", api_key: str = "") -> Any:
+    """Build an LLM backend from a spec (`local`, `openai:MODEL`, `scripted:/path.json`)."""
+    from optcopilot.llm import make_backend
+
+    options: dict[str, Any] = {}
+    if spec.startswith("openai:"):
+        if base_url:
+            options["base_url"] = base_url
+        if api_key:
+            options["api_key"] = api_key
+    return make_backend(spec, **options)
+
+
+# ---------------------------------------------------------------------------------------------------- inputs
+@dataclass
+class ProblemInput:
+    """A problem text and its CSV tables (name → CSV text)."""
+
+    label: str
+    text: str
+    tables: dict[str, str] = field(default_factory=dict)
+
+
+def list_examples(folder: Path = EXAMPLES_DIR) -> dict[str, ProblemInput]:
+    """Shipped examples: each `NAME.txt` with the CSVs named `NAME*.csv` next to it."""
+    out: dict[str, ProblemInput] = {}
+    if not folder.is_dir():
+        return out
+    for txt in sorted(folder.glob("*.txt")):
+        tables = {csv.stem: csv.read_text(encoding="utf-8-sig") for csv in sorted(folder.glob(f"{txt.stem}*.csv"))}
+        out[txt.stem] = ProblemInput(txt.stem, txt.read_text(encoding="utf-8"), tables)
+    return out
+
+
+def list_benchmark_datasets() -> list[str]:
+    """Benchmark names whose data dir exists; [] when the data or the eval module is absent."""
+    paths = optional_module("optcopilot.eval.paths")
+    datasets = optional_module("optcopilot.eval.datasets")
+    if paths is None or datasets is None:
+        return []
+    try:
+        paths.resolve_data_dir()
+        return list(datasets.list_datasets())
+    except Exception:
+        return []
+
+
+def load_benchmark_problems(name: str, limit: int = 200) -> dict[str, ProblemInput]:
+    """Up to `limit` problems of one benchmark; raises AppInputError when it cannot be read."""
+    datasets = optional_module("optcopilot.eval.datasets")
+    if datasets is None:
+        raise AppInputError("the benchmark loader (optcopilot.eval.datasets) is not installed")
+    try:
+        problems = datasets.load_dataset(name)
+    except Exception as exc:
+        raise AppInputError(f"cannot load benchmark {name!r}: {exc}") from None
+    out: dict[str, ProblemInput] = {}
+    for p in list(problems)[:limit]:
+        tables = {k: _table_text(v) for k, v in (p.tables or {}).items()}
+        out[str(p.id)] = ProblemInput(f"{name}/{p.id}", p.text, tables)
+    return out
+
+
+def _table_text(source: str) -> str:
+    path = Path(source)
+    if "\n" not in source and len(source) < 4096 and path.is_file():
+        return path.read_text(encoding="utf-8-sig")
+    return source
+
+
+def decode_text_upload(name: str, data: bytes) -> str:
+    """UTF-8 text of an uploaded file, or AppInputError for binary/oversized/empty files."""
+    if not data:
+        raise AppInputError(f"{name}: file is empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise AppInputError(f"{name}: file is larger than {MAX_UPLOAD_BYTES} bytes")
+    if b"\x00" in data[:8192]:
+        raise AppInputError(f"{name}: looks like a binary file, expected text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AppInputError(f"{name}: not UTF-8 text (binary file?)") from None
+
+
+def read_csv_uploads(files: list[tuple[str, bytes]]) -> dict[str, str]:
+    """Uploaded CSVs (name, bytes) → {stem: text}; checks each parses as a CSV with rows."""
+    import io
+
+    import pandas as pd
+
+    out: dict[str, str] = {}
+    for name, data in files:
+        text = decode_text_upload(name, data)
+        try:
+            frame = pd.read_csv(io.StringIO(text))
+        except Exception as exc:
+            raise AppInputError(f"{name}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+        if frame.empty:
+            raise AppInputError(f"{name}: the CSV has no rows")
+        out[Path(name).stem] = text
+    return out
+
+
+def parse_ir_text(text: str) -> Formulation:
+    """A Formulation from IR JSON text, or AppInputError with a one-line reason."""
+    if not text.strip():
+        raise AppInputError("the IR JSON is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AppInputError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise AppInputError("expected a JSON object with the five elements")
+    try:
+        return Formulation.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise AppInputError(f"invalid formulation at {loc}: {first['msg']}") from None
+
+
+def load_model_upload(name: str, data: bytes) -> Formulation:
+    """An uploaded IR JSON or MPS/LP model (name decides the format), or AppInputError."""
+    from optcopilot.cli.common import MODEL_SUFFIXES, UsageError, load_model_file
+
+    low = name.lower()
+    if not any(low.endswith(s) for s in MODEL_SUFFIXES):
+        raise AppInputError(f"{name}: expected one of {', '.join(MODEL_SUFFIXES)}")
+    if not data:
+        raise AppInputError(f"{name}: file is empty")
+    if low.endswith(".json"):
+        return parse_ir_text(decode_text_upload(name, data))
+    suffix = next(s for s in sorted(MODEL_SUFFIXES, key=len, reverse=True) if low.endswith(s))
+    with tempfile.TemporaryDirectory(prefix="optcopilot-app-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            return load_model_file(path)
+        except UsageError as exc:
+            raise AppInputError(str(exc).replace(str(path), name)) from None
+        except FormulationError as exc:
+            raise AppInputError(f"{name}: invalid formulation: {exc}") from None
+        except Exception as exc:
+            raise AppInputError(f"{name}: cannot read the model ({type(exc).__name__}: {exc})") from None
+
+
+# ---------------------------------------------------------------------------------------------- formulation views
+def element_tables(f: Formulation) -> dict[str, list[dict[str, Any]]]:
+    """The five elements as rows for display tables."""
+    sets = []
+    for s in f.sets:
+        if s.range is not None:
+            members = f"{s.range[0]}..{s.range[-1]}"
+        elif s.index:
+            members = f"indexed by {', '.join(s.index)}"
+        else:
+            els = [str(e) for e in (s.elements or [])]
+            members = ", ".join(els[:20]) + (", …" if len(els) > 20 else "")
+        sets.append({"name": s.name, "elements": members, "description": s.description})
+    params = [{"name": p.name, "index": ", ".join(p.index), "value": _short(json.dumps(p.value)),
+               "description": p.description} for p in f.parameters]
+    variables = [{"name": v.name, "index": ", ".join(v.index), "domain": v.domain,
+                  "lb": "-inf" if v.lb is None else str(v.lb), "ub": "inf" if v.ub is None else str(v.ub),
+                  "description": v.description} for v in f.variables]
+    objective = [{"sense": f.objective.sense, "expression": f.objective.expression,
+                  "description": f.objective.description}]
+    constraints = [{"name": c.name, "expression": c.expression, "for all": c.forall or "",
+                    "description": c.description} for c in f.constraints]
+    return {"Sets": sets, "Parameters": params, "Variables": variables, "Objective": objective,
+            "Constraints": constraints}
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def latex_lines(f: Formulation) -> list[str]:
+    """LaTeX for the objective and each constraint family (best effort)."""
+    from optcopilot.ir.render import latex_domain, latex_expression
+
+    sense = r"\max" if f.objective.sense == "maximize" else r"\min"
+    lines = [rf"{sense}\quad {latex_expression(f.objective.expression)}"]
+    for c in f.constraints:
+        dom = latex_domain(c.forall)
+        name = c.name.replace("_", r"\_")
+        lines.append(rf"\text{{{name}:}}\quad {latex_expression(c.expression)}" + (rf"\quad {dom}" if dom else ""))
+    return lines
+
+
+def parameter_rows(f: Formulation) -> list[dict[str, str]]:
+    """Editable rows: one per parameter, its value as JSON text."""
+    return [{"name": p.name, "index": ", ".join(p.index), "value": json.dumps(p.value)} for p in f.parameters]
+
+
+def apply_parameter_rows(f: Formulation, rows: list[dict[str, Any]]) -> Formulation:
+    """A copy of `f` with parameter values taken from edited rows (JSON text per value)."""
+    data = json.loads(f.to_json())
+    by_name = {p["name"]: p for p in data["parameters"]}
+    for row in rows:
+        name = str(row.get("name", ""))
+        if name not in by_name:
+            raise AppInputError(f"unknown parameter {name!r} (rename parameters in the IR JSON instead)")
+        raw = row.get("value")
+        try:
+            value = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError as exc:
+            raise AppInputError(f"parameter {name!r}: value is not valid JSON ({exc.msg})") from None
+        by_name[name]["value"] = value
+    return parse_ir_text(json.dumps(data))
+
+
+# ----------------------------------------------------------------------------------------------------- solving
+def solve_model(f: Formulation, solver: str = "auto", time_limit: float = 30.0) -> Result:
+    """Solve; invalid data or an unknown solver raise AppInputError, solver failures come back as ERROR."""
+    from optcopilot.solve.api import UnknownSolverError, solve
+
+    try:
+        return solve(f, solver=solver, time_limit=time_limit)
+    except FormulationError as exc:
+        raise AppInputError(f"invalid formulation: {exc}") from None
+    except (UnknownSolverError, ModuleNotFoundError) as exc:
+        raise AppInputError(f"solver {solver!r} is not available: {exc}") from None
+
+
+def variable_rows(result: Result) -> list[dict[str, Any]]:
+    """Variable values, non-zeros first (largest magnitude first), then zeros by name."""
+    items = list(result.variables.items())
+    nonzero = sorted((kv for kv in items if abs(kv[1]) > ZERO_TOL), key=lambda kv: -abs(kv[1]))
+    zero = sorted(kv for kv in items if abs(kv[1]) <= ZERO_TOL)
+    return [{"variable": k, "value": _clean(v)} for k, v in nonzero + zero]
+
+
+def _clean(v: float) -> float:
+    if math.isfinite(v) and abs(v - round(v)) < 1e-9:
+        return float(round(v))
+    return v
+
+
+def sensitivity_rows(result: Result) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(duals per constraint row, reduced costs per variable) for LPs; empty lists otherwise."""
+    duals = [{"constraint": k, "dual": v} for k, v in (result.duals or {}).items()]
+    reduced = [{"variable": k, "reduced cost": v} for k, v in (result.reduced_costs or {}).items()]
+    return duals, reduced
+
+
+def iis_sentences(result: Result, f: Formulation | None = None) -> list[str]:
+    """The IIS rows in words: which constraints and bounds cannot hold together."""
+    descriptions = {c.name: c.description or c.expression for c in (f.constraints if f else [])}
+    out: list[str] = []
+    for item in result.iis or []:
+        if item.startswith("bound:"):
+            out.append(f"the bounds of variable {item[6:]}")
+        else:
+            family = item.split("[", 1)[0]
+            detail = descriptions.get(family)
+            out.append(f"constraint {item}" + (f" ({detail})" if detail else ""))
+    return out
+
+
+def status_summary(result: Result) -> str:
+    """One line: status, objective, solver and time."""
+    obj = "" if result.objective is None else f", objective {result.objective:.6g}"
+    return f"{result.status.value}{obj} ({result.solver or 'solver'}, {result.seconds:.2f} s)"
+
+
+def is_lp(result: Result) -> bool:
+    return result.problem_class.lower() == "lp" or bool(result.duals)
+
+
+def has_solution(result: Result) -> bool:
+    return isinstance(result.status, Termination) and result.status.has_solution
+
+
+# ---------------------------------------------------------------------------------------------------- code
+def generated_code(f: Formulation) -> dict[str, tuple[str, str | None]]:
+    """{"Pyomo": (code, None) or ("", reason), "OR-Tools": ...}; missing emitters give a reason."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for label, module, func in (("Pyomo", "optcopilot.compile.codegen_pyomo", "emit_pyomo"),
+                                ("OR-Tools", "optcopilot.compile.codegen_ortools", "emit_ortools")):
+        mod = optional_module(module)
+        if mod is None or not hasattr(mod, func):
+            out[label] = ("", f"{label} code generation is not available in this build ({module} missing)")
+            continue
+        try:
+            out[label] = (getattr(mod, func)(f), None)
+        except ValueError as exc:
+            out[label] = ("", f"{label} cannot express this model: {exc}")
+        except Exception as exc:
+            out[label] = ("", f"{label} code generation failed: {type(exc).__name__}: {exc}")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------- equivalence
+def check_equivalence(candidate: Formulation, reference: Formulation) -> dict[str, Any]:
+    """Verdict, method, mapping and evidence; raises AppInputError when the checker is missing or fails."""
+    mod = optional_module("optcopilot.equivalence")
+    fn: Callable[..., Any] | None = getattr(mod, "check_equivalence", None) if mod else None
+    if fn is None:
+        raise AppInputError("the equivalence checker (optcopilot.equivalence.check_equivalence) is not available")
+    try:
+        report = fn(candidate, reference, use_llm=False)
+    except FormulationError as exc:
+        raise AppInputError(f"invalid formulation: {exc}") from None
+    except Exception as exc:
+        raise AppInputError(f"equivalence check failed: {type(exc).__name__}: {exc}") from None
+    return {
+        "equivalent": getattr(report, "equivalent", None),
+        "method": getattr(report, "method", ""),
+        "mapping": getattr(report, "mapping", None),
+        "evidence": getattr(report, "evidence", None),
+        "seconds": getattr(report, "seconds", None),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ formulating
+def pipeline_available() -> bool:
+    mod = optional_module("optcopilot.formulate.pipeline")
+    return mod is not None and hasattr(mod, "formulate_and_solve")
+
+
+def formulate(text: str, backend: Any, *, tables: dict[str, str] | None, samples: int, solver: str,
+              time_limit: float, progress: Callable[[str], None]) -> Any:
+    """Run the formulate-and-solve pipeline (returns its Outcome)."""
+    from optcopilot.formulate.pipeline import formulate_and_solve
+
+    return formulate_and_solve(text, backend, tables=dict(tables or {}) or None, samples=samples, solver=solver,
+                               time_limit=time_limit, progress=progress)
+
+
+def progress_stage(message: str) -> str:
+    """Map a pipeline progress message to a short stage label."""
+    low = message.lower()
+    for word, label in (("repair", "repairing"), ("solv", "solving"), ("valid", "validating"),
+                        ("problem found", "validating"), ("check", "validating"), ("vote", "voting")):
+        if word in low:
+            return label
+    return "formulating"

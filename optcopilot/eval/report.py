@@ -1,0 +1,206 @@
+"""Summaries of an evaluation run: ``summary.json``, ``summary.md``, plots, and side-by-side comparisons."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from optcopilot.eval.runner import CATEGORIES, RESULTS_FILE, load_config, read_records, unique_records
+from optcopilot.eval.scoring import INFEASIBLE_STATUSES
+
+SUMMARY_JSON = "summary.json"
+SUMMARY_MD = "summary.md"
+RULE_NOTES = {
+    "optibench": "every reference key predicted and |pred - ref| < 1e-4 (ReSocratic/OptiBench)",
+    "objective": "objective only, |pred - ref| <= 1e-4 or <= 1e-4·|ref|",
+    "llmopt": "objective only, within 0.005 of the 2-decimal reference (or the objective rule)",
+    "orlm": "ORLM: integer-rounded values within 5% relative error",
+    "sirl": "SIRL: |pred - ref| / (|ref| + 1) < 1e-6",
+    "infeasible": "reference infeasible, prediction must say so",
+    "miplib-rel1e-6": "objective within 1e-6 relative (or 1e-6 absolute) of the MIPLIB .solu value; "
+                      "HiGHS at mip_rel_gap=0",
+}
+_ANSWER_STATUSES = INFEASIBLE_STATUSES | {"unbounded"}
+
+
+def _rate(num: int, den: int) -> float | None:
+    return round(num / den, 6) if den else None
+
+
+def executed(rec: Mapping[str, Any]) -> bool:
+    """A solution (objective value) or a definitive infeasible/unbounded answer was produced."""
+    return rec.get("objective") is not None or str(rec.get("status", "")) in _ANSWER_STATUSES
+
+
+def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Aggregate records of one run (first record per id; restricted to the run's ids when known)."""
+    cfg = dict((config or {}).get("config", {}))
+    ids = list((config or {}).get("ids", []))
+    by_id = unique_records(records)
+    recs = [by_id[i] for i in ids if i in by_id] if ids else list(by_id.values())
+    n = len(recs)
+    correct = sum(r.get("category") == "ok" for r in recs)
+    types: dict[str, dict[str, Any]] = {}
+    for rec in sorted(recs, key=lambda r: str(r.get("ptype", ""))):
+        t = types.setdefault(str(rec.get("ptype", "unknown")), {"n": 0, "correct": 0, "executed": 0})
+        t["n"] += 1
+        t["correct"] += rec.get("category") == "ok"
+        t["executed"] += executed(rec)
+    for t in types.values():
+        t["accuracy"] = _rate(t["correct"], t["n"])
+        t["execution_rate"] = _rate(t["executed"], t["n"])
+    cats = Counter(str(r.get("category", "error")) for r in recs)
+    failures = {c: cats.get(c, 0) for c in CATEGORIES} | {c: v for c, v in cats.items() if c not in CATEGORIES}
+    prompt = sum(int((r.get("tokens") or {}).get("prompt", 0) or 0) for r in recs)
+    completion = sum(int((r.get("tokens") or {}).get("completion", 0) or 0) for r in recs)
+    secs = [float(r.get("seconds") or 0.0) for r in recs]
+    with_pred = [r for r in recs if r.get("predicted")]
+    ref_keys = sum(len(r.get("reference") or {}) for r in with_pred)
+    unmapped = sum(len(r.get("unmapped_keys") or []) for r in with_pred)
+    rules = Counter(str((r.get("verdict") or {}).get("rule", "")) for r in recs if r.get("verdict"))
+    rule = cfg.get("rule") or (rules.most_common(1)[0][0] if rules else "")
+    return {
+        "dataset": cfg.get("dataset") or (recs[0].get("dataset") if recs else ""),
+        "mode": (recs[0].get("mode") if recs else None) or cfg.get("mode", ""),
+        "llm": cfg.get("llm_spec") if (recs and recs[0].get("llm")) else None,
+        "rule": rule,
+        "rule_note": RULE_NOTES.get(rule, ""),
+        "time_limit": cfg.get("time_limit"),
+        "llm_timeout": cfg.get("llm_timeout"),
+        "samples": cfg.get("samples"),
+        "selected": len(ids) if ids else n,
+        "n": n,
+        "pending": (len(ids) - n) if ids else 0,
+        "correct": correct,
+        "accuracy": _rate(correct, n),
+        "executed": sum(executed(r) for r in recs),
+        "execution_rate": _rate(sum(executed(r) for r in recs), n),
+        "by_type": types,
+        "failures": failures,
+        "tokens": {"prompt": prompt, "completion": completion, "total": prompt + completion,
+                   "mean_per_problem": round((prompt + completion) / n, 1) if n else None},
+        "seconds": {"total": round(sum(secs), 3), "mean": round(statistics.fmean(secs), 3) if secs else None,
+                    "median": round(statistics.median(secs), 3) if secs else None,
+                    "max": round(max(secs), 3) if secs else None},
+        "reference_keys": {"total": ref_keys, "unmapped": unmapped,
+                           "problems_with_unmapped": sum(bool(r.get("unmapped_keys")) for r in with_pred)},
+    }
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def render_markdown(summary: Mapping[str, Any]) -> str:
+    """``summary.md`` text for one run."""
+    s = summary
+    title = f"# Evaluation: {s['dataset']} ({s['mode']}{', llm ' + str(s['llm']) if s.get('llm') else ''})"
+    lines = [
+        title,
+        "",
+        f"- Scoring rule: `{s['rule']}`" + (f" — {s['rule_note']}" if s.get("rule_note") else ""),
+        f"- Problems: {s['n']} evaluated of {s['selected']} selected"
+        + (f" ({s['pending']} pending)" if s.get("pending") else ""),
+        f"- **Accuracy: {s['correct']}/{s['n']} = {_pct(s['accuracy'])}**",
+        f"- Execution rate (a solution or a definitive infeasible/unbounded answer): "
+        f"{s['executed']}/{s['n']} = {_pct(s['execution_rate'])}",
+        f"- Limits: solver {s.get('time_limit')} s, LLM {s.get('llm_timeout')} s, samples {s.get('samples')}",
+        "",
+        "## Accuracy by type",
+        "",
+        "| type | n | correct | accuracy | execution rate |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, t in s["by_type"].items():
+        lines.append(f"| {name} | {t['n']} | {t['correct']} | {_pct(t['accuracy'])} | {_pct(t['execution_rate'])} |")
+    lines += ["", "## Outcomes", "", "| category | count | share |", "|---|---:|---:|"]
+    for cat, count in s["failures"].items():
+        if count:
+            lines.append(f"| {cat} | {count} | {_pct(count / s['n'] if s['n'] else None)} |")
+    tok, sec, keys = s["tokens"], s["seconds"], s["reference_keys"]
+    lines += [
+        "",
+        "## Cost",
+        "",
+        f"- Tokens: {tok['total']} total ({tok['prompt']} prompt, {tok['completion']} completion), "
+        f"{tok['mean_per_problem']} per problem",
+        f"- Time: {sec['total']} s total, mean {sec['mean']} s, median {sec['median']} s, max {sec['max']} s",
+        "",
+        "## Reference keys",
+        "",
+        f"- {keys['unmapped']} of {keys['total']} reference keys could not be mapped to a predicted value "
+        f"({keys['problems_with_unmapped']} problems affected; counted over problems with a prediction)",
+        "",
+        "![accuracy by type](accuracy_by_type.png)",
+        "",
+        "![outcomes](failures.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_report(out_dir: str | Path, *, plots: bool = True) -> dict[str, Any]:
+    """Summarize ``out_dir/results.jsonl`` into ``summary.json``, ``summary.md`` and PNG plots."""
+    out = Path(out_dir)
+    if not (out / RESULTS_FILE).exists() and not (out / "config.json").exists():
+        raise FileNotFoundError(f"{out}: no {RESULTS_FILE} (not an evaluation run directory)")
+    summary = summarize(read_records(out / RESULTS_FILE), load_config(out))
+    _write_atomic(out / SUMMARY_JSON, json.dumps(summary, indent=2))
+    _write_atomic(out / SUMMARY_MD, render_markdown(summary))
+    if plots:
+        from optcopilot.eval.plots import write_plots
+
+        write_plots(summary, out)
+    return summary
+
+
+def load_summary(out_dir: str | Path) -> dict[str, Any]:
+    """A run's summary, recomputed from its results (so it is current even after a crash)."""
+    out = Path(out_dir)
+    return summarize(read_records(out / RESULTS_FILE), load_config(out))
+
+
+def compare_runs(dirs: Sequence[str | Path]) -> str:
+    """Markdown table comparing several run directories side by side."""
+    summaries = [load_summary(d) for d in dirs]
+    headers = [Path(d).name or str(d) for d in dirs]
+    rows: list[tuple[str, list[str]]] = [
+        ("dataset", [str(s["dataset"]) for s in summaries]),
+        ("mode", [str(s["mode"]) for s in summaries]),
+        ("llm", [str(s["llm"] or "-") for s in summaries]),
+        ("rule", [f"`{s['rule']}`" for s in summaries]),
+        ("problems", [f"{s['n']}/{s['selected']}" for s in summaries]),
+        ("**accuracy**", [f"**{_pct(s['accuracy'])}** ({s['correct']})" for s in summaries]),
+        ("execution rate", [_pct(s["execution_rate"]) for s in summaries]),
+    ]
+    types = sorted({t for s in summaries for t in s["by_type"]})
+    for t in types:
+        rows.append((f"acc {t}", [_type_cell(s, t) for s in summaries]))
+    cats = [c for c in dict.fromkeys(c for s in summaries for c in s["failures"]) if c != "ok"]
+    for c in cats:
+        if any(s["failures"].get(c) for s in summaries):
+            rows.append((c, [str(s["failures"].get(c, 0)) for s in summaries]))
+    rows += [
+        ("tokens / problem", [str(s["tokens"]["mean_per_problem"]) for s in summaries]),
+        ("seconds / problem", [str(s["seconds"]["mean"]) for s in summaries]),
+        ("unmapped keys", [f"{s['reference_keys']['unmapped']}/{s['reference_keys']['total']}" for s in summaries]),
+    ]
+    lines = ["| | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
+    lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _type_cell(summary: Mapping[str, Any], ptype: str) -> str:
+    t = summary["by_type"].get(ptype)
+    return "-" if t is None else f"{_pct(t['accuracy'])} (n={t['n']})"
