@@ -6,6 +6,7 @@ import importlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from optcopilot.ir.model import Formulation
 from optcopilot.solve.result import Result, Termination
 
 APP_LLM_ENV = "OPTCOPILOT_APP_LLM"
+APP_LLM_TIMEOUT_ENV = "OPTCOPILOT_APP_LLM_TIMEOUT"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = REPO_ROOT / "examples"
 SOLVER_CHOICES = ("auto", "highs", "scip", "cpsat")
@@ -44,6 +46,14 @@ def optional_module(name: str) -> Any | None:
 def default_llm_spec() -> str:
     """The backend spec the sidebar starts with: env OPTCOPILOT_APP_LLM, else the embedded model."""
     return os.environ.get(APP_LLM_ENV, "").strip() or "local"
+
+
+def default_llm_timeout() -> float:
+    """Seconds one LLM call may take: env OPTCOPILOT_APP_LLM_TIMEOUT, else 300."""
+    try:
+        return max(1.0, float(os.environ.get(APP_LLM_TIMEOUT_ENV, "") or 300.0))
+    except ValueError:
+        return 300.0
 
 
 def make_llm(spec: str, base_url: str = "", api_key: str = "") -> Any:
@@ -180,7 +190,8 @@ def load_model_upload(name: str, data: bytes) -> Formulation:
         return parse_ir_text(decode_text_upload(name, data))
     suffix = next(s for s in sorted(MODEL_SUFFIXES, key=len, reverse=True) if low.endswith(s))
     with tempfile.TemporaryDirectory(prefix="optcopilot-app-") as tmp:
-        path = Path(tmp) / f"upload{suffix}"
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name).name)[: -len(suffix)] or "upload"
+        path = Path(tmp) / f"{stem}{suffix}"
         path.write_bytes(data)
         try:
             return load_model_file(path)
@@ -367,12 +378,12 @@ def pipeline_available() -> bool:
 
 
 def formulate(text: str, backend: Any, *, tables: dict[str, str] | None, samples: int, solver: str,
-              time_limit: float, progress: Callable[[str], None]) -> Any:
+              time_limit: float, progress: Callable[[str], None], llm_timeout: float = 300.0) -> Any:
     """Run the formulate-and-solve pipeline (returns its Outcome)."""
     from optcopilot.formulate.pipeline import formulate_and_solve
 
     return formulate_and_solve(text, backend, tables=dict(tables or {}) or None, samples=samples, solver=solver,
-                               time_limit=time_limit, progress=progress)
+                               time_limit=time_limit, llm_timeout=llm_timeout, progress=progress)
 
 
 def progress_stage(message: str) -> str:

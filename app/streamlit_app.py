@@ -6,6 +6,7 @@ LLM backend spec (e.g. `scripted:/path/answers.json` in tests); otherwise the em
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,11 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import app_logic as logic  # noqa: E402
+import app_logic as logic
 
-from optcopilot.ir.model import Formulation  # noqa: E402
-from optcopilot.ir.render import render_text  # noqa: E402
-from optcopilot.solve.result import Result, Termination  # noqa: E402
+from optcopilot.ir.model import Formulation
+from optcopilot.ir.render import render_text
+from optcopilot.solve.result import Result, Termination
 
 NONE = "—"
 BAR_LIMIT = 40
@@ -90,7 +91,9 @@ def sidebar() -> dict[str, Any]:
     solver = sb.selectbox("Solver", logic.SOLVER_CHOICES, key="solver")
     samples = int(sb.number_input("Samples (vote over K formulations)", 1, 9, 1, key="samples"))
     time_limit = float(sb.number_input("Solver time limit (s)", 1.0, 3600.0, 30.0, step=5.0, key="time_limit"))
-    return {"spec": spec.strip(), "base_url": base_url.strip(), "api_key": api_key.strip(), "solver": solver,
+    llm_timeout = float(sb.number_input("LLM timeout per call (s)", 10.0, 7200.0, logic.default_llm_timeout(),
+                                        step=30.0, key="llm_timeout"))
+    return {"spec": spec.strip(), "llm_timeout": llm_timeout, "base_url": base_url.strip(), "api_key": api_key.strip(), "solver": solver,
             "samples": samples, "time_limit": time_limit}
 
 
@@ -137,10 +140,8 @@ def _on_example() -> None:
 def _on_benchmark_problem() -> None:
     ds, pid = st.session_state.get("bench_ds"), st.session_state.get("bench_pid")
     if ds and ds != NONE and pid and pid != NONE:
-        try:
+        with contextlib.suppress(logic.AppInputError, KeyError):
             _use_problem(_benchmark_problems(ds)[pid])
-        except (logic.AppInputError, KeyError):
-            pass
 
 
 def problem_input() -> dict[str, str] | None:
@@ -223,7 +224,7 @@ def run_pipeline(text: str, tables: dict[str, str], settings: dict[str, Any]) ->
             backend = get_backend(settings)
             outcome = logic.formulate(text, backend, tables=tables, samples=settings["samples"],
                                       solver=settings["solver"], time_limit=settings["time_limit"],
-                                      progress=progress)
+                                      llm_timeout=settings["llm_timeout"], progress=progress)
         except Exception as exc:  # LLM setup errors and the like: a message, not a traceback
             status.update(label="Failed", state="error")
             st.session_state["run_error"] = f"{type(exc).__name__}: {exc}"

@@ -63,6 +63,42 @@ LP_1 = Problem("lp_1", _f({
     ],
 }), Termination.OPTIMAL, 153.675, "LP")
 
+LP_2 = Problem("lp_2", _f({
+    "name": "transshipment",
+    "description": "Min-cost flow from node 1 to node 4 with language features the code emitters must handle.",
+    "sets": [
+        {"name": "N", "range": [1, 4]},
+        {"name": "ARCS", "elements": [[1, 2], [1, 3], [2, 3], [2, 4], [3, 4]]},
+        {"name": "OUT", "index": ["N"], "members": {"1": [2, 3], "2": [3, 4], "3": [4], "4": []}},
+        {"name": "json", "elements": ["a", "b's \"x\""]},  # clashes with the script's import; quotes
+    ],
+    "parameters": [
+        {"name": "cap", "index": ["ARCS"], "value": {"1,2": 4, "1,3": 3, "2,3": 3, "2,4": 2, "3,4": 6}},
+        {"name": "cost", "index": ["ARCS"], "value": [1, 4, 1, 5, 1]},
+        {"name": "supply", "index": ["N"], "value": [5, 0, 0, -5]},
+        {"name": "model", "value": 2},  # clashes with the script's model object
+        {"name": "weight", "index": ["json"], "value": {"a": 1}, "default": 3},
+    ],
+    "variables": [
+        {"name": "flow", "index": ["ARCS"], "ub": "cap"},
+        {"name": "print", "index": ["json"], "ub": "model * 10"},  # a builtin name
+    ],
+    "objective": {"name": "total cost", "sense": "minimize",
+                  "expression": "sum(cost[a] * flow[a] for a in ARCS) + sum(weight[k] * print[k] for k in json)"},
+    "constraints": [
+        {"name": "balance", "forall": "i in N",
+         "expression": "sum(flow[i, j] for j in OUT[i]) - sum(flow[k, m] for (k, m) in ARCS if m == i) == supply[i]"},
+        {"name": "out-limit 1", "forall": "i in N", "expression": "sum(flow[i, j] for j in OUT[i]) <= 100"},
+        {"name": "soft", "forall": "a in ARCS", "expression": "flow[a] <= (cap[a] if cost[a] > 2 else 2 * cap[a])"},
+        {"name": "chain", "expression": "sum(flow[t, t + 1] for t in range(1, 4) if (t, t + 1) in ARCS) >= 0"},
+        {"name": "range", "expression": "1 <= sum(flow[a] for a in ARCS) <= 100"},
+        {"name": "minimum", "forall": "k in json", "expression": "print[k] >= model + 1 - len(json)"},
+        {"name": "data_calls", "forall": "k in json",
+         "expression": "print[k] <= floor(7.5) + abs(-2) + max(1, 2) + exp(0) + sqrt(4) + min(weight[k], 9)"},
+    ],
+}), Termination.OPTIMAL, 23.0, "LP")
+# 3 units on 1-2-3-4 (cost 3 each), 2 on 1-3-4 (cost 5 each) = 19; print[k] >= 1 costs 1 + 3 more.
+
 LP_INFEASIBLE = Problem("lp_infeasible", _f({
     "name": "infeasible",
     "variables": [{"name": "x"}, {"name": "y"}],
@@ -168,7 +204,7 @@ CP_0 = Problem("cp_0", _f({
                      "forall": "r in R"}],
 }), Termination.OPTIMAL, 13.0, "MILP", cp_friendly=True)
 
-PROBLEMS: list[Problem] = [LP_0, LP_1, LP_INFEASIBLE, LP_UNBOUNDED, MILP_0, MILP_1, QP_0, NLP_0, NLP_1, NLP_2,
+PROBLEMS: list[Problem] = [LP_0, LP_1, LP_2, LP_INFEASIBLE, LP_UNBOUNDED, MILP_0, MILP_1, QP_0, NLP_0, NLP_1, NLP_2,
                            NLP_3, MINLP_0, CP_0]
 BY_NAME = {p.name: p for p in PROBLEMS}
 

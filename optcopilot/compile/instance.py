@@ -150,7 +150,7 @@ class _Grounder:
         self.max_rows = max_rows
         self.families: dict[str, VarFamily] = {}
         self.where = ""
-        self._sum_plans: dict[int, _SumPlan | None] = {}  # id(Aggregate) -> fast-path plan
+        self._sum_plans: dict[int, tuple[Aggregate, _SumPlan | None]] = {}  # id(node) -> (node, fast-path plan)
 
     def fail(self, message: str, code: str = "bad-value") -> FormulationError:
         return FormulationError([Issue(self.where, message, code)])
@@ -389,11 +389,12 @@ class _Grounder:
 
     def _aggregate(self, node: Aggregate, scope: _Scope) -> Value:
         if node.func == "sum":
-            key = id(node)
-            if key in self._sum_plans:
-                plan = self._sum_plans[key]
+            cached = self._sum_plans.get(id(node))
+            if cached is not None and cached[0] is node:
+                plan = cached[1]
             else:
-                plan = self._sum_plans[key] = _sum_plan(node, self.families, self.data.params)
+                plan = _sum_plan(node, self.families, self.data.params)
+                self._sum_plans[id(node)] = (node, plan)
             if plan is not None:
                 fast = self._linear_sum(node, plan, scope)
                 if fast is not None:
@@ -433,19 +434,19 @@ class _Grounder:
             return None
         fam = self.families[plan.var]
         position, first = fam.position, fam.first
-        v_pre, v_post = _key_parts(plan.var_index, plan.target, scope)
-        if plan.param is not None:
-            table: dict[Key, float] = self.data.params[plan.param].table
-            p_pre, p_post = _key_parts(plan.param_index, plan.target, scope)
-        else:
-            table, p_pre, p_post = {}, (), ()
-        v_has_t = plan.target in plan.var_index
-        p_has_t = plan.target in plan.param_index
-        const = plan.const
-        target = plan.target
-        acc = Poly()
-        v_only_t = v_has_t and not v_pre and not v_post  # V[j]: the key is the element itself
+        target, const = plan.target, plan.const
+        v_pre, v_post = _key_parts(plan.var_index, target, scope)
+        v_has_t = target in plan.var_index
+        v_only_t = plan.var_index == (target,)  # V[j]: the key is the element itself
         has_param = plan.param is not None
+        table: dict[Key, float] = {}
+        p_pre: Key = ()
+        p_post: Key = ()
+        if plan.param is not None:
+            table = self.data.params[plan.param].table
+            p_pre, p_post = _key_parts(plan.param_index, target, scope)
+        p_has_t = target in plan.param_index
+        acc = Poly()
         for element in self.domain(plan.domain, scope):
             tc = element if len(element) != 1 or type(element[0]) in _PLAIN else _components(element[0])
             pos = position.get(tc if v_only_t else v_pre + tc + v_post if v_has_t else v_pre + v_post)

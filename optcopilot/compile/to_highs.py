@@ -70,7 +70,7 @@ def _linear_row_arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarr
         return None
     total = sum(map(len, bodies))
     monomials = list(chain.from_iterable(bodies))
-    if total and not all(len(m) == 1 for m in monomials):
+    if total and set(map(len, monomials)) != {1}:
         return None
     idx = np.fromiter(map(itemgetter(0), monomials), dtype=np.int32, count=total)
     vals = np.fromiter(chain.from_iterable(b.values() for b in bodies), dtype=float, count=total)

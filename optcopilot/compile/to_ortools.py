@@ -4,18 +4,22 @@ Process isolation: the ortools and highspy wheels each bundle a different HiGHS 
 soname `libhighs.so.1`. The dynamic loader keeps whichever loads first, so importing ortools breaks a
 later `import highspy` in the same process and vice versa. This module therefore imports ortools
 lazily, refuses to do so once highspy is loaded, and offers `run_isolated` to run OR-Tools work in a
-fresh interpreter (the solver routes use it by default).
+clean worker process (the solver routes use it by default).
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import math
 import os
 import pickle
+import select
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -71,27 +75,19 @@ def import_ortools(module: str) -> Any:
 
 
 def run_isolated(calls: Sequence[Call], timeout: float) -> list[Any]:
-    """Run each `module:function(*args, **kwargs)` in one fresh interpreter; return their values in order.
+    """Run each `module:function(*args, **kwargs)` in a clean interpreter; return their values in order.
 
-    Arguments and values travel by pickle between our own processes. Raises IsolatedCallError if a
-    call raises (with its traceback), the worker dies, or `timeout` seconds pass.
+    The interpreter is a worker process kept for later calls (start-up costs ~0.5 s); it is replaced
+    after a crash or a timeout. Arguments and values travel by pickle between our own processes.
+    Raises IsolatedCallError if a call raises (with its traceback), the worker dies, or `timeout`
+    seconds pass.
     """
-    with tempfile.TemporaryDirectory(prefix="optcopilot-ortools-") as tmp:
-        request, response = Path(tmp, "request.pkl"), Path(tmp, "response.pkl")
-        request.write_bytes(pickle.dumps(list(calls), protocol=pickle.HIGHEST_PROTOCOL))
-        root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        command = [sys.executable, "-m", WORKER_MODULE, str(request), str(response)]
-        try:
-            proc = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=timeout,
-                                  env=env, check=False)
-        except subprocess.TimeoutExpired:
-            raise IsolatedCallError(f"OR-Tools worker did not finish within {timeout:.0f} s") from None
-        if not response.exists():
-            tail = (proc.stderr or proc.stdout or "").strip()[-2000:]
-            raise IsolatedCallError(f"OR-Tools worker exited with code {proc.returncode}: {tail}")
-        outcomes = pickle.loads(response.read_bytes())
+    payload = pickle.dumps(list(calls), protocol=pickle.HIGHEST_PROTOCOL)
+    if os.name != "posix":  # pragma: no cover - select() on pipes is POSIX only
+        outcomes = _run_once(payload, timeout)
+    else:
+        with _WORKER_LOCK:
+            outcomes = _worker().call(payload, timeout)
     values = []
     for ok, value in outcomes:
         if not ok:
@@ -100,9 +96,116 @@ def run_isolated(calls: Sequence[Call], timeout: float) -> list[Any]:
     return values
 
 
-def _worker_main(argv: list[str]) -> int:
-    request, response = Path(argv[0]), Path(argv[1])
-    calls: list[Call] = pickle.loads(request.read_bytes())
+def shutdown_worker() -> None:
+    """Stop the reusable worker process, if one runs (the next call starts a new one)."""
+    global _WORKER
+    with _WORKER_LOCK:
+        if _WORKER is not None and _WORKER.owner == os.getpid():
+            _WORKER.close()
+        _WORKER = None
+
+
+def _worker_env() -> dict[str, str]:
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+class _Worker:
+    """A `python -m optcopilot.compile.to_ortools --serve` child speaking length-prefixed pickles."""
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()  # a forked child must not share this worker's pipes
+        self.errors = tempfile.TemporaryFile(mode="a+b")  # noqa: SIM115 - lives as long as the worker
+        self.proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE, "--serve"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.errors, env=_worker_env())
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def call(self, payload: bytes, timeout: float) -> list[tuple[bool, Any]]:
+        deadline = time.monotonic() + timeout
+        self.errors.seek(0)
+        self.errors.truncate()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(len(payload).to_bytes(8, "big") + payload)
+            self.proc.stdin.flush()
+            fd = self.proc.stdout.fileno()
+            size = int.from_bytes(_read_exact(fd, 8, deadline), "big")
+            return pickle.loads(_read_exact(fd, size, deadline))
+        except TimeoutError:
+            self.close()
+            raise IsolatedCallError(f"OR-Tools worker did not finish within {timeout:.0f} s") from None
+        except (EOFError, BrokenPipeError, OSError):
+            code = self.proc.wait(timeout=5)
+            message = f"OR-Tools worker exited with code {code}: {self.stderr_tail()}"
+            raise IsolatedCallError(message) from None
+
+    def stderr_tail(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read().decode("utf-8", "replace").strip()[-2000:]
+
+    def close(self) -> None:
+        if self.alive():
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+        self.errors.close()
+
+
+_WORKER: _Worker | None = None
+_WORKER_LOCK = threading.Lock()
+
+
+def _worker() -> _Worker:
+    global _WORKER
+    if _WORKER is not None and _WORKER.owner != os.getpid():
+        _WORKER = None  # inherited through fork: leave it to its owner
+    if _WORKER is None or not _WORKER.alive():
+        if _WORKER is not None:
+            _WORKER.close()
+        _WORKER = _Worker()
+    return _WORKER
+
+
+atexit.register(shutdown_worker)
+
+
+def _read_exact(fd: int, size: int, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _run_once(payload: bytes, timeout: float) -> list[tuple[bool, Any]]:  # pragma: no cover - non-POSIX
+    with tempfile.TemporaryDirectory(prefix="optcopilot-ortools-") as tmp:
+        request, response = Path(tmp, "request.pkl"), Path(tmp, "response.pkl")
+        request.write_bytes(payload)
+        command = [sys.executable, "-m", WORKER_MODULE, str(request), str(response)]
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=timeout,
+                                  env=_worker_env(), check=False)
+        except subprocess.TimeoutExpired:
+            raise IsolatedCallError(f"OR-Tools worker did not finish within {timeout:.0f} s") from None
+        if not response.exists():
+            tail = proc.stderr[-2000:]
+            raise IsolatedCallError(f"OR-Tools worker exited with code {proc.returncode}: {tail}")
+        return pickle.loads(response.read_bytes())
+
+
+def _run_calls(calls: list[Call]) -> list[tuple[bool, Any]]:
     outcomes: list[tuple[bool, Any]] = []
     for target, args, kwargs in calls:
         try:
@@ -110,10 +213,30 @@ def _worker_main(argv: list[str]) -> int:
             outcomes.append((True, getattr(importlib.import_module(module), func)(*args, **kwargs)))
         except Exception:
             outcomes.append((False, traceback.format_exc(limit=6)))
-    partial = response.with_suffix(".part")
-    partial.write_bytes(pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL))
-    partial.replace(response)
-    return 0
+    return outcomes
+
+
+def _worker_main(argv: list[str]) -> int:
+    """`--serve`: answer requests on stdin until EOF; else `REQUEST RESPONSE` files, once."""
+    if argv != ["--serve"]:
+        request, response = Path(argv[0]), Path(argv[1])
+        partial = response.with_suffix(".part")
+        outcomes = _run_calls(pickle.loads(request.read_bytes()))
+        partial.write_bytes(pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(response)
+        return 0
+    requests = sys.stdin.buffer
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # solver output on fd 1 (C++ or print) goes to stderr, never into the replies
+    sys.stdout = sys.stderr
+    while True:
+        header = requests.read(8)
+        if len(header) < 8:
+            return 0
+        calls = pickle.loads(requests.read(int.from_bytes(header, "big")))
+        data = pickle.dumps(_run_calls(calls), protocol=pickle.HIGHEST_PROTOCOL)
+        replies.write(len(data).to_bytes(8, "big") + data)
+        replies.flush()
 
 
 # ---- CP-SAT -------------------------------------------------------------------------------------
@@ -132,12 +255,12 @@ def cp_friendly_problems(inst: Instance, limit: int = 3) -> list[str]:
     unbounded = [n for n, lo, hi in zip(inst.names, inst.lb, inst.ub, strict=True)
                  if not (math.isfinite(lo) and math.isfinite(hi))]
     if unbounded:
-        out.append(f"{len(unbounded)} variable(s) without finite bounds (e.g. {', '.join(unbounded[:limit])}); "
-                   "CP-SAT needs lb and ub on every variable")
+        out.append(f"{len(unbounded)} variable(s) without finite bounds (e.g. "
+                   f"{', '.join(unbounded[:limit])}); CP-SAT needs lb and ub on every variable")
     if isinstance(inst.objective, Poly) and not _integral(inst.objective.values()):
         out.append("the objective has non-integer coefficients")
-    bad_rows = [r.label for r in inst.rows if isinstance(r.body, Poly)
-                and not (_integral(r.body.values()) and _integral(v for v in (r.lo, r.hi) if math.isfinite(v)))]
+    bad_rows = [r.label for r in inst.rows if isinstance(r.body, Poly) and not (
+        _integral(r.body.values()) and _integral(v for v in (r.lo, r.hi) if math.isfinite(v)))]
     if bad_rows:
         out.append(f"{len(bad_rows)} constraint(s) with non-integer coefficients or sides "
                    f"(e.g. {', '.join(bad_rows[:limit])})")
@@ -175,16 +298,18 @@ def build_cpsat(inst: Instance) -> CpSatModel:
     """CP-SAT model of a CP-friendly instance; raises OrToolsUnsupportedError (with the reasons) otherwise."""
     problems = cp_friendly_problems(inst)
     if problems:
-        raise OrToolsUnsupportedError("CP-SAT needs an all-integer linear model with integer coefficients and "
-                                      "finite bounds: " + "; ".join(problems))
+        raise OrToolsUnsupportedError("CP-SAT needs an all-integer linear model with integer coefficients "
+                                      "and finite bounds: " + "; ".join(problems))
+    bounds = []
+    for name, lo, hi in zip(inst.names, inst.lb, inst.ub, strict=True):
+        bounds.append((math.ceil(lo - 1e-9), math.floor(hi + 1e-9)))
+        _check_magnitude(name, *bounds[-1])
     cp_model = import_ortools("ortools.sat.python.cp_model")
     model = cp_model.CpModel()
     model.name = inst.formulation.name
     variables: list[Any] = []
     empty: list[str] = []
-    for name, lo, hi in zip(inst.names, inst.lb, inst.ub, strict=True):
-        lo_i, hi_i = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
-        _check_magnitude(name, lo_i, hi_i)
+    for name, (lo_i, hi_i) in zip(inst.names, bounds, strict=True):
         if lo_i > hi_i:
             empty.append(name)
             variables.append(model.new_int_var_from_domain(cp_model.Domain.from_values([]), name))
@@ -251,10 +376,11 @@ class MathOptModel:
 
 
 def build_mathopt(inst: Instance) -> MathOptModel:
-    """MathOpt model of an LP/MILP, or of a (MI)QP with linear constraints; raises OrToolsUnsupportedError otherwise."""
+    """MathOpt model of an LP/MILP or a (MI)QP with linear rows; raises OrToolsUnsupportedError otherwise."""
     pclass = inst.problem_class()
     if pclass in (ProblemClass.NLP, ProblemClass.MINLP):
-        bad = next((r.label for r in inst.rows if not (isinstance(r.body, Poly) and r.body.degree() <= 1)), None)
+        bad = next((r.label for r in inst.rows
+                    if not (isinstance(r.body, Poly) and r.body.degree() <= 1)), None)
         where = f"constraint {bad} is not linear" if bad else "the objective is not polynomial of degree <= 2"
         raise OrToolsUnsupportedError(f"MathOpt route handles LP, MILP and QP objectives only ({where}); "
                                       "use the SCIP or Pyomo route for nonlinear models")

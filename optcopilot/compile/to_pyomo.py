@@ -3,7 +3,8 @@
 One `Var` per IR variable family (indexed by its keys; scalar when unindexed), one `Constraint` per
 IR constraint family (indexed by its row keys) and one `Objective`. Flat algebra (`Poly`, `NL`) is
 translated into Pyomo expressions restricted to what Pyomo's `scip_direct` interface can pass on to
-SCIP: + - * / **, exp, log, log10, sqrt, sin, cos, abs; min/max are rewritten exactly with abs.
+SCIP: + - * / **, exp, log, log10, sqrt, sin, cos, abs; min/max are rewritten exactly with abs and
+a variable exponent as exp(expo * log(base)); floor/ceil of variables are rejected.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 from pyomo.core.expr.numeric_expr import UnaryFunctionExpression
 
-from optcopilot.compile.algebra import NL, Poly, Value
+from optcopilot.compile.algebra import Poly, Value
 from optcopilot.compile.instance import Instance, Row
 
 
@@ -79,7 +80,7 @@ def to_pyomo_expr(value: Value, variables: Sequence[Any]) -> Any:
         case "/":
             return args[0] / args[1]
         case "**":
-            return args[0] ** args[1]
+            return pyomo_power(args[0], args[1])
         case "neg":
             return -args[0]
         case "abs":
@@ -91,6 +92,17 @@ def to_pyomo_expr(value: Value, variables: Sequence[Any]) -> Any:
         raise UnsupportedExpressionError(f"{value.op}() of a decision-variable expression is not supported "
                                          "by the Pyomo/SCIP route")
     return func(args[0])
+
+
+def pyomo_power(base: Any, expo: Any) -> Any:
+    """base**expo; a variable exponent becomes exp(expo * log(base)) (so base must be positive)."""
+    if isinstance(expo, float | int):
+        return base**expo
+    if isinstance(base, float | int):
+        if base <= 0:
+            raise UnsupportedExpressionError(f"{base}**(expression) needs a positive base")
+        return pyo.exp(expo * math.log(base))
+    return pyo.exp(expo * pyo.log(base))
 
 
 def pyomo_abs(arg: Any) -> Any:
@@ -206,7 +218,7 @@ def build_pyomo(instance: Instance, rows: Sequence[int] | None = None,
             exprs = {ix: _constraint_expr(instance.rows[r], flat) for ix, r in zip(index, members, strict=True)}
             con = pyo.Constraint(index, rule=lambda _m, *ix, _e=exprs: _e[ix[0] if len(ix) == 1 else ix])
             model.add_component(cname, con)
-            datas = [con[ix] if ix in con else None for ix in index]
+            datas = [con[ix] if ix in con else None for ix in index]  # noqa: SIM401 - no .get on Pyomo components
         for r, data in zip(members, datas, strict=True):
             if data is not None:
                 handles.rows[r] = data

@@ -82,7 +82,7 @@ def _check_names(node: ast.AST) -> None:
 
 def literal(node: ast.AST) -> Any:
     """A literal value (number, string, None, list/tuple/dict of literals) without evaluating code."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str) or (
+    if (isinstance(node, ast.Constant) and isinstance(node.value, int | float | str)) or (
             isinstance(node, ast.Constant) and node.value is None):
         if isinstance(node.value, bool):
             return int(node.value)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -284,7 +283,29 @@ def parse_answer(text: str, surface: str, data: TableData | None = None) -> Form
             formulation = llm_json_to_formulation(payload)
         except ValidationError as exc:
             raise ValueError(_pydantic_message(exc)) from None
+    formulation = tidy(formulation)
     return merge_tables(formulation, data) if data is not None and data.names else formulation
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def tidy(f: Formulation) -> Formulation:
+    """Drop harmless slips: unused parameters/sets, parameters shadowing a variable, `[v]` scalar values."""
+    var_names = {v.name for v in f.variables}
+    texts = [f.objective.expression, *(c.expression for c in f.constraints), *(c.forall or "" for c in f.constraints),
+             *(str(b) for v in f.variables for b in (v.lb, v.ub) if isinstance(b, str))]
+    used = set(_IDENT.findall(" ".join(texts))) | {i for v in f.variables for i in v.index}
+    params = []
+    for p in f.parameters:
+        if p.name in var_names or p.name not in used:
+            continue
+        if not p.index and isinstance(p.value, list) and len(p.value) == 1:
+            p = p.model_copy(update={"value": p.value[0]})
+        params.append(p)
+    used |= {i for p in params for i in p.index}
+    sets = [s for s in f.sets if s.name in used or any(s.name in (o.index or []) for o in f.sets)]
+    return f.model_copy(update={"parameters": params, "sets": sets})
 
 
 def _json_payload(text: str) -> Any:
@@ -346,7 +367,7 @@ def _equivalence_groups(formulations: list[Formulation]) -> list[list[int]] | No
         cluster = getattr(equivalence, "cluster_by_equivalence", None)
         if cluster is None:
             return None
-        groups = cluster(formulations)
+        groups = cluster(formulations, time_limit=10.0)
         out = [[int(i) for i in g] for g in groups]
         return out if sorted(i for g in out for i in g) == list(range(len(formulations))) else None
     except Exception:  # an optional refinement must never break the answer
@@ -359,7 +380,7 @@ def vote(chains: list[_Chain]) -> tuple[_Chain | None, float | None]:
     if not answered:
         return None, None
     groups = group_by_objective([float(c.result.objective) for c in answered])  # type: ignore[union-attr]
-    if len(answered) > 1:
+    if len(groups) > 1:
         eq = _equivalence_groups([c.formulation for c in answered])  # type: ignore[misc]
         if eq is not None:  # merge objective groups that the checker proves equivalent
             merged: list[set[int]] = [set(g) for g in groups]

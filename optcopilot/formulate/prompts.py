@@ -90,15 +90,15 @@ _EX1: dict[str, Any] = {
         {"name": "oven", "expression": "1*bread + 3*cake <= 120", "forall": ""},
         {"name": "cake_demand", "expression": "cake <= 30", "forall": ""}],
 }
-_EX2_TEXT = ("Two warehouses W1, W2 hold 40 and 60 tons. Stores S1, S2, S3 need 30, 40 and 30 tons. Cost per ton "
-             "from W1 is 4, 6, 9 and from W2 is 5, 3, 7 to S1, S2, S3. Minimize the shipping cost.")
+_EX2_TEXT = ("Warehouses W1, W2 hold 40 and 60 tons. Stores S1, S2 need 30 and 50 tons. Cost per ton from W1 is "
+             "4 and 6, from W2 is 5 and 3 to S1, S2. Minimize the shipping cost.")
 _EX2: dict[str, Any] = {
-    "sets": [{"name": "W", "elements": ["W1", "W2"]}, {"name": "S", "elements": ["S1", "S2", "S3"]}],
+    "sets": [{"name": "W", "elements": ["W1", "W2"]}, {"name": "S", "elements": ["S1", "S2"]}],
     "parameters": [
         {"name": "supply", "index": ["W"], "value": [40, 60]},
-        {"name": "demand", "index": ["S"], "value": [30, 40, 30]},
-        {"name": "cost", "index": ["W", "S"], "value": [[4, 6, 9], [5, 3, 7]]}],
-    "variables": [{"name": "ship", "description": "tons shipped from warehouse w to store s", "index": ["W", "S"],
+        {"name": "demand", "index": ["S"], "value": [30, 50]},
+        {"name": "cost", "index": ["W", "S"], "value": [[4, 6], [5, 3]]}],
+    "variables": [{"name": "ship", "description": "tons shipped from w to s", "index": ["W", "S"],
                    "type": "continuous", "lb": 0, "ub": None}],
     "objective": {"sense": "minimize", "expression": "sum(cost[w,s]*ship[w,s] for w in W for s in S)"},
     "constraints": [
@@ -112,11 +112,11 @@ subject_to(2*bread + 1*cake <= 100, name="flour")
 subject_to(1*bread + 3*cake <= 120, name="oven")
 subject_to(cake <= 30, name="cake_demand")"""
 _EX2_DSL = """W = set("W1", "W2")
-S = set("S1", "S2", "S3")
+S = set("S1", "S2")
 supply = param([40, 60], W)
-demand = param([30, 40, 30], S)
-cost = param([[4, 6, 9], [5, 3, 7]], W, S)
-ship = var(W, S, desc="tons shipped from warehouse w to store s")
+demand = param([30, 50], S)
+cost = param([[4, 6], [5, 3]], W, S)
+ship = var(W, S, desc="tons shipped from w to s")
 minimize(sum(cost[w,s]*ship[w,s] for w in W for s in S))
 for w in W:
     subject_to(sum(ship[w,s] for s in S) <= supply[w], name="supply_limit")

@@ -18,7 +18,7 @@ from optcopilot.ir.expr import BUILTIN_NAMES
 from optcopilot.ir.model import ParamDef, SetDef
 
 MAX_TABLE_BYTES = 5_000_000
-_ID_HEADERS = re.compile(r"^(id|name|item|product|key|label|index|#)$", re.IGNORECASE)
+_ID_HEADERS = re.compile(r"^(id|name|item|product|key|label|index|#|period|week|day|month|year|t)$", re.IGNORECASE)
 
 
 class TableError(ValueError):
@@ -44,10 +44,7 @@ class TableData:
 def identifier(text: str, *, capital: bool = False) -> str:
     """A safe IR name from a header or file stem (`Unit cost ($)` → `unit_cost`)."""
     words = re.findall(r"[A-Za-z0-9]+", text)
-    if capital:
-        name = "".join(w[:1].upper() + w[1:] for w in words)
-    else:
-        name = "_".join(w.lower() for w in words)
+    name = "".join(w[:1].upper() + w[1:] for w in words) if capital else "_".join(w.lower() for w in words)
     if not name or name[0].isdigit():
         name = ("T" if capital else "c_") + name
     if keyword.iskeyword(name) or name in BUILTIN_NAMES:

@@ -30,6 +30,7 @@ import math
 import os
 import re
 import tempfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote
@@ -99,11 +100,12 @@ def read_model_file(path: str | os.PathLike[str], name: str | None = None) -> Fo
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     status = h.readModel(str(p))
+    kind = "LP" if suffix == ".lp" else "MPS"
     if status == highspy.HighsStatus.kError:
-        raise ModelFileError(f"cannot read {p.name} as {suffix[1:].upper()}: {_read_error(p)}")
+        raise ModelFileError(f"cannot read {p.name} as {kind}: {_read_error(p)}")
     model = h.getModel()
     if model.lp_.num_col_ == 0:
-        raise ModelFileError(f"{p.name} holds no columns (not a {suffix[1:].upper()} model?)")
+        raise ModelFileError(f"{p.name} holds no columns (not an {kind} model?)")
     stem = p.name[: -len(suffix)] or "model"
     return formulation_from_lp(model.lp_, model.hessian_, name or stem, source=p.name)
 
@@ -128,7 +130,7 @@ def _check_readable(p: Path) -> None:
         else:
             with open(p, "rb") as fh:
                 head = fh.read(4096)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ModelFileError(f"cannot read {p.name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
             from None
     if not head.strip():
@@ -152,7 +154,7 @@ def _read_error(p: Path) -> str:
             lines = []
     errors = [ln for ln in lines if "error" in ln.lower()]
     reason = (errors or lines or ["HiGHS reported an error"])[0]
-    return reason[:200]
+    return " ".join(re.sub(r"^ERROR:\s*", "", reason).split())[:200]
 
 
 def formulation_from_lp(lp: highspy.HighsLp, hessian: highspy.HighsHessian | None = None, name: str = "model",
@@ -170,12 +172,12 @@ class _Builder:
         self.n = int(lp.num_col_)
         self.m = int(lp.num_row_)
         self.notes: list[str] = []
-        self.cols, gen_c = _names(list(lp.col_names_), self.n, "c")
-        self.rows, gen_r = _names(list(lp.row_names_), self.m, "r")
-        if gen_c or gen_r:
-            self.notes.append("names were missing or not unique, so columns are c1.. and rows r1..")
-            self.cols = [f"c{i + 1}" for i in range(self.n)]
-            self.rows = [f"r{i + 1}" for i in range(self.m)]
+        self.cols, generated = _names(list(lp.col_names_), self.n, "c")
+        if generated:
+            self.notes.append("column names were missing or not unique, so columns are c1..")
+        self.rows, generated = _names(list(lp.row_names_), self.m, "r")
+        if generated:
+            self.notes.append("row names were missing or not unique, so rows are r1..")
 
     def build(self) -> Formulation:
         lp = self.lp

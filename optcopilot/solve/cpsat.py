@@ -48,12 +48,13 @@ class CpSatSolver(Solver):
         problems = cp_friendly_problems(instance)
         if problems:  # refuse before paying for a worker process
             return Result(Termination.ERROR, solver=self.name, problem_class=instance.problem_class().value,
-                          message="CP-SAT refuses this model (it is only exact on all-integer linear models with "
-                                  "integer coefficients and finite bounds): " + "; ".join(problems))
+                          message="CP-SAT refuses this model (it is only exact on all-integer linear models "
+                                  "with integer coefficients and finite bounds): " + "; ".join(problems))
         return dispatch(self.name, "optcopilot.solve.cpsat:solve_cpsat", instance, time_limit, options)
 
 
-def dispatch(solver: str, target: str, instance: Instance, time_limit: float, options: dict[str, Any]) -> Result:
+def dispatch(solver: str, target: str, instance: Instance, time_limit: float,
+             options: dict[str, Any]) -> Result:
     """Run `target(instance, time_limit, **options)` here or in a clean worker process (`isolate` option).
 
     isolate=None (default) stays in-process only when ortools is already loaded here and highspy is not;
@@ -69,7 +70,8 @@ def dispatch(solver: str, target: str, instance: Instance, time_limit: float, op
         return getattr(importlib.import_module(module), func)(instance, time_limit, **options)
     budget = float(options.get("max_time_in_seconds", time_limit))
     try:
-        result: Result = run_isolated([(target, (instance, time_limit), options)], budget + WORKER_GRACE_SECONDS)[0]
+        call = (target, (instance, time_limit), options)
+        result: Result = run_isolated([call], budget + WORKER_GRACE_SECONDS)[0]
     except IsolatedCallError as exc:
         return Result(Termination.ERROR, solver=solver, message=f"{solver} worker failed: {exc}",
                       problem_class=instance.problem_class().value, seconds=time.perf_counter() - start)
@@ -93,6 +95,10 @@ def solve_cpsat(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT, **op
         return error(str(exc))
     except (OverflowError, TypeError, ValueError) as exc:
         return error(f"cannot build the CP-SAT model: {exc}")
+    if built.empty_domains:  # CP-SAT calls an empty domain invalid; the model is simply infeasible
+        return Result(Termination.INFEASIBLE, solver="cpsat", problem_class=pclass,
+                      message=f"no integer value within the bounds of {', '.join(built.empty_domains[:3])}",
+                      seconds=time.perf_counter() - start)
     solver = cp_model.CpSolver()
     params = solver.parameters
     try:
@@ -110,17 +116,15 @@ def solve_cpsat(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT, **op
     status = solver.solve(built.model)
     log = "\n".join(lines)[-LOG_LIMIT:]
     if status == cp_model.MODEL_INVALID:
-        return error(f"CP-SAT rejected the model: {built.model.validate() or 'MODEL_INVALID'}", log)
+        reason = (built.model.validate() or "MODEL_INVALID").strip().splitlines()[0]
+        return error(f"CP-SAT rejected the model: {reason}", log)
     term = {
         cp_model.OPTIMAL: Termination.OPTIMAL,
         cp_model.FEASIBLE: Termination.TIME_LIMIT_FEASIBLE,
         cp_model.INFEASIBLE: Termination.INFEASIBLE,
         cp_model.UNKNOWN: Termination.TIME_LIMIT_NO_SOLUTION,
     }.get(status, Termination.ERROR)
-    message = solver.status_name(status)
-    if built.empty_domains and term == Termination.INFEASIBLE:
-        message += f" (no integer value within the bounds of {', '.join(built.empty_domains[:3])})"
-    result = Result(term, solver="cpsat", log=log, message=message, problem_class=pclass)
+    result = Result(term, solver="cpsat", log=log, message=solver.status_name(status), problem_class=pclass)
     if term.has_solution:
         has_objective = built.model.has_objective()
         result.objective = solver.objective_value if has_objective else built.objective_constant

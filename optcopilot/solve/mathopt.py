@@ -44,7 +44,8 @@ class MathOptSolver(Solver):
 
     name: ClassVar[str] = "mathopt"
     features: ClassVar[frozenset[SolverFeature]] = frozenset({
-        SolverFeature.CONTINUOUS, SolverFeature.INTEGER, SolverFeature.QUADRATIC_OBJECTIVE, SolverFeature.DUALS,
+        SolverFeature.CONTINUOUS, SolverFeature.INTEGER, SolverFeature.QUADRATIC_OBJECTIVE,
+        SolverFeature.DUALS,
     })
 
     @classmethod
@@ -70,10 +71,10 @@ def solve_mathopt(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT, **
     start = time.perf_counter()
     pclass = instance.problem_class().value
     kind = str(options.pop("solver_type", None) or default_solver_type(instance)).lower()
-    label = f"mathopt:{kind}"
+    backend = kind.upper()
 
     def error(message: str, log: str = "") -> Result:
-        return Result(Termination.ERROR, solver=label, message=message, problem_class=pclass, log=log,
+        return Result(Termination.ERROR, solver="mathopt", message=message, problem_class=pclass, log=log,
                       seconds=time.perf_counter() - start)
 
     if kind not in SOLVER_TYPES:
@@ -106,14 +107,14 @@ def solve_mathopt(instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT, **
             try:
                 again = mathopt.solve(built.model, solver_type, params=params, msg_cb=lines.extend)
                 answer, reason = again, again.termination.reason.name
-            except Exception:  # noqa: BLE001 - some backends cannot switch presolve off; keep the first answer
+            except Exception:
                 pass
-    except Exception as exc:  # noqa: BLE001 - backend errors become ERROR results
+    except Exception as exc:
         return error(f"MathOpt/{kind} failed: {_error_text(exc)}", "\n".join(lines)[-LOG_LIMIT:])
-    return _read_answer(answer, reason, built, instance, label, pclass, lines, start)
+    return _read_answer(answer, reason, built, instance, backend, pclass, lines, start)
 
 
-def _read_answer(answer: Any, reason: str, built: MathOptModel, instance: Instance, label: str, pclass: str,
+def _read_answer(answer: Any, reason: str, built: MathOptModel, instance: Instance, backend: str, pclass: str,
                  lines: list[str], start: float) -> Result:
     term = _TERMINATION.get(reason)
     feasible = answer.has_primal_feasible_solution()
@@ -121,8 +122,10 @@ def _read_answer(answer: Any, reason: str, built: MathOptModel, instance: Instan
         term = Termination.TIME_LIMIT_FEASIBLE if reason == "IMPRECISE" and feasible else Termination.ERROR
     detail = answer.termination.detail
     limit = answer.termination.limit
-    message = reason + (f" ({limit.name})" if limit is not None else "") + (f": {detail}" if detail else "")
-    result = Result(term, solver=label, log="\n".join(lines)[-LOG_LIMIT:], message=message, problem_class=pclass)
+    message = f"{backend}: {reason}" + (f" ({limit.name})" if limit is not None else "") + (
+        f" - {detail}" if detail else "")
+    log = "\n".join(lines)[-LOG_LIMIT:]
+    result = Result(term, solver="mathopt", log=log, message=message, problem_class=pclass)
     if term.has_solution and feasible:
         result.objective = float(answer.objective_value())
         values = answer.variable_values(built.variables)

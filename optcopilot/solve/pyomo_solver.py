@@ -13,8 +13,6 @@ import math
 import time
 from typing import Any, ClassVar
 
-import numpy as np
-
 from optcopilot.compile.instance import Instance, ProblemClass
 from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
 from optcopilot.solve.result import Result, Termination

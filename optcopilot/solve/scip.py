@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from optcopilot.compile.algebra import NL, Poly, Value, evaluate
+from optcopilot.compile.algebra import Poly, Value, evaluate
 from optcopilot.compile.instance import Instance
 from optcopilot.compile.to_pyomo import UnsupportedExpressionError
 from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
@@ -63,12 +63,14 @@ class ScipSolver(Solver):
         return importlib.util.find_spec("pyscipopt") is not None
 
     def solve(self, instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT, **options: Any) -> Result:
-        """Options: backend (auto|pyomo|pyscipopt), iis (bool), tee, seed, mip_rel_gap, any SCIP parameter."""
+        """Options: backend (auto|pyomo|pyscipopt), iis (bool), iis_time_limit (s, default 30), tee, seed,
+        mip_rel_gap (default 0), and any SCIP parameter by its name (e.g. "numerics/feastol")."""
         start = time.perf_counter()
         deadline = start + float(time_limit)
         pclass = instance.problem_class().value
         backend = str(options.pop("backend", "auto"))
         want_iis = bool(options.pop("iis", True))
+        iis_limit = float(options.pop("iis_time_limit", 30.0))
         tee = bool(options.pop("tee", False))
         params: dict[str, Any] = {"limits/gap": float(options.pop("mip_rel_gap", 0.0)),
                                   "randomization/randomseedshift": int(options.pop("seed", 0))}
@@ -90,7 +92,7 @@ class ScipSolver(Solver):
             from optcopilot.solve.iis import deletion_filter
 
             try:
-                result.iis = deletion_filter(instance, time_limit=max(0.0, deadline - time.perf_counter()))
+                result.iis = deletion_filter(instance, time_limit=min(iis_limit, _remaining(deadline)))
             except Exception as exc:  # an IIS is a bonus; never lose the answer over it
                 result.message += f"; no IIS ({one_line(exc)})"
         result.seconds = time.perf_counter() - start
@@ -176,7 +178,7 @@ def _solve_pyomo(instance: Instance, deadline: float, params: dict[str, Any], te
     limits = {TC.maxTimeLimit, TC.iterationLimit, TC.objectiveLimit, TC.interrupted, TC.minStepLength}
     if tc in mapping:
         status = mapping[tc]
-    elif tc in limits or tc == TC.unknown and n_sols:
+    elif tc in limits or (tc == TC.unknown and n_sols):
         status = _limit_status(n_sols > 0)
     else:
         status = Termination.ERROR
@@ -185,7 +187,7 @@ def _solve_pyomo(instance: Instance, deadline: float, params: dict[str, Any], te
     outcome = _Outcome(status, f"SCIP (Pyomo scip_direct): {tc.name}", log=results.solver_log or "")
     if n_sols and status.has_solution:
         values = loader.get_vars()
-        x = fill_unused(instance, [values[v] if v in values else None for v in handles.variables])
+        x = fill_unused(instance, [values.get(v) for v in handles.variables])
         outcome.x = _clean_integers(instance, x)
         outcome.objective = results.incumbent_objective
         bound = results.objective_bound
@@ -294,7 +296,7 @@ def build_scip(instance: Instance, rows: Sequence[int] | None = None, with_objec
         sense = "maximize" if instance.sense == "maximize" else "minimize"
         obj = instance.objective
         expr = scip_expr(obj, xs)
-        if isinstance(obj, float | int) or isinstance(obj, Poly) and obj.degree() <= 1:
+        if isinstance(obj, float | int) or (isinstance(obj, Poly) and obj.degree() <= 1):
             model.setObjective(ps.Expr() + expr, sense)
         else:  # SCIP objectives are linear: minimise t with t >= f (maximise t with t <= f)
             t = model.addVar(name="objective_value", lb=-inf, ub=inf)

@@ -54,7 +54,9 @@ def test_any_changed_parameter_misses(tmp_path: Path, change: dict) -> None:
 
 def test_key_depends_on_backend_and_model() -> None:
     args = (MESSAGES, None, 0.0, 100, None)
-    assert cache_key("local", "a", *args) != cache_key("openai", "a", *args) != cache_key("openai", "b", *args)
+    assert (
+        cache_key("local", "a", *args) != cache_key("openai", "a", *args) != cache_key("openai", "b", *args)
+    )
     assert cache_key("local", "a", *args) == cache_key("local", "a", *args)
 
 

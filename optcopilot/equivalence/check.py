@@ -1,0 +1,280 @@
+"""`check_equivalence`: find a map between two models and verify it both ways, on several instances."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from optcopilot.equivalence.flat import EquivalenceInputError, FlatModel, ModelLike, to_flat
+from optcopilot.equivalence.matching import Relation, relations
+from optcopilot.equivalence.solving import (
+    INF_OR_UNB,
+    INFEASIBLE,
+    LIMIT,
+    OPTIMAL,
+    UNBOUNDED,
+    Solution,
+    optimum,
+    perturbed_optimum,
+)
+from optcopilot.equivalence.verify import Verdict, check_direction
+from optcopilot.ir.model import Formulation
+
+SAMPLES = 2  # optima per model: the plain one plus perturbed-cost ones
+INSTANCES = 2  # perturbed data instances when the models share parameters
+
+
+@dataclass
+class EquivalenceReport:
+    """Verdict (True / False / None = undecided), how it was reached, the map and the evidence."""
+
+    equivalent: bool | None
+    method: str
+    mapping: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"equivalent": self.equivalent, "method": self.method, "mapping": self.mapping,
+                "evidence": self.evidence, "seconds": round(self.seconds, 4)}
+
+
+class _Clock:
+    def __init__(self, limit: float) -> None:
+        self.start = time.perf_counter()
+        self.deadline = self.start + limit
+
+    def left(self, floor: float = 0.5) -> float:
+        return max(floor, self.deadline - time.perf_counter())
+
+    def over(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def check_equivalence(candidate: ModelLike, reference: ModelLike, *, llm: Any = None, use_llm: bool = True,
+                      time_limit: float = 60.0) -> EquivalenceReport:
+    """Are the two models equivalent (an optimum of each maps to an optimum of the other)?
+
+    `llm` is a backend (with `chat`) or a spec string; with `use_llm` and no structural map, it is
+    asked for one (default backend when `llm` is None). Raises EquivalenceInputError for bad inputs.
+    """
+    clock = _Clock(time_limit)
+    cand, ref = to_flat(candidate), to_flat(reference)
+    report = _check_instance(cand, ref, clock, llm if use_llm else False)
+    if report.equivalent and isinstance(candidate, Formulation) and isinstance(reference, Formulation):
+        report = _check_perturbed(candidate, reference, report, clock)
+    if report.equivalent is None and not report.mapping and isinstance(candidate, Formulation) \
+            and isinstance(reference, Formulation) and not clock.over():
+        fitted = _try_fit(candidate, reference, cand, ref, clock)
+        if fitted is not None:
+            report = fitted
+    report.seconds = clock.elapsed()
+    return report
+
+
+def _status_report(sc: Solution, sr: Solution) -> EquivalenceReport | None:
+    ev = {"candidate_status": sc.status, "reference_status": sr.status}
+    if sc.status == OPTIMAL and sr.status == OPTIMAL:
+        return None
+    if LIMIT in (sc.status, sr.status) or sc.status.startswith("error") or sr.status.startswith("error"):
+        return EquivalenceReport(None, "status", evidence={**ev, "reason": "a model was not solved to optimality"})
+    infeasible = {INFEASIBLE, INF_OR_UNB}
+    if sc.status == sr.status or (sc.status in infeasible and sr.status in infeasible):
+        return EquivalenceReport(True if sc.status in (INFEASIBLE, UNBOUNDED) else None, "status",
+                                 evidence={**ev, "reason": "both models have no optimum for the same reason"})
+    return EquivalenceReport(False, "status", evidence={**ev, "reason": "one model has an optimum, the other not",
+                                                        "candidate_objective": sc.objective,
+                                                        "reference_objective": sr.objective})
+
+
+def _check_instance(cand: FlatModel, ref: FlatModel, clock: _Clock, llm: Any) -> EquivalenceReport:
+    sc, sr = optimum(cand, clock.left()), optimum(ref, clock.left())
+    status = _status_report(sc, sr)
+    if status is not None:
+        return status
+    samples = _Samples(cand, ref, sc, sr, clock)
+    first_failure: tuple[Relation, Verdict] | None = None
+    tried: list[str] = []
+    for rel in relations(cand, ref, clock.deadline):
+        tried.append(rel.method)
+        verdict = _verify(rel, samples, clock)
+        if verdict.ok:
+            return _report(True, rel, verdict, cand, ref, sc, sr, tried)
+        if verdict.usable and first_failure is None:
+            first_failure = (rel, verdict)
+        if clock.over():
+            break
+    if llm is not False and not clock.over():
+        llm_report = _try_llm(llm, samples, cand, ref, sc, sr, clock, tried)
+        if llm_report is not None and (llm_report.equivalent or first_failure is None):
+            return llm_report
+    if first_failure is not None:
+        rel, verdict = first_failure
+        return _report(False, rel, verdict, cand, ref, sc, sr, tried)
+    ev = {"reason": "no map between the variables was found", "tried": tried,
+          "candidate_objective": sc.objective, "reference_objective": sr.objective}
+    return EquivalenceReport(None, "none", evidence=ev)
+
+
+class _Samples:
+    """Optima of both models, perturbed ones computed on demand."""
+
+    def __init__(self, cand: FlatModel, ref: FlatModel, sc: Solution, sr: Solution, clock: _Clock) -> None:
+        self.models = {False: cand, True: ref}
+        self.base = {False: sc, True: sr}
+        self.extra: dict[bool, list[Solution] | None] = {False: None, True: None}
+        self.clock = clock
+
+    def get(self, is_ref: bool) -> list[Solution]:
+        if self.extra[is_ref] is None:
+            found = []
+            for seed in range(1, SAMPLES):
+                if self.clock.over():
+                    break
+                sol = perturbed_optimum(self.models[is_ref], self.base[is_ref], seed, self.clock.left())
+                if sol is not None:
+                    found.append(sol)
+            self.extra[is_ref] = found
+        return self.extra[is_ref] or []
+
+
+def _verify(rel: Relation, samples: _Samples, clock: _Clock) -> Verdict:
+    """Base optima both ways first (cheap rejection), then the perturbed optima."""
+    checked: list[dict[str, Any]] = []
+    for stage in (0, 1):
+        for source_is_ref in (False, True):
+            src = [samples.base[source_is_ref]] if stage == 0 else samples.get(source_is_ref)
+            target = samples.models[not source_is_ref]
+            for sol in src:
+                verdict = check_direction(rel, samples.models[source_is_ref], target, sol,
+                                          samples.base[not source_is_ref], source_is_ref, clock.left())
+                if not verdict.ok:
+                    verdict.evidence["sample"] = "optimum" if stage == 0 else "alternative optimum"
+                    return verdict
+                checked.append(verdict.evidence)
+    return Verdict(True, {"checks": checked})
+
+
+def _mapping(rel: Relation, cand: FlatModel, ref: FlatModel, limit: int = 100_000) -> dict[str, Any]:
+    if rel.ref_expr is not None and rel.ref_off is not None:
+        out: dict[str, Any] = {}
+        for i, e in enumerate(rel.ref_expr[:limit]):
+            out[ref.names[i]] = {"terms": {cand.names[j]: v for j, v in e.items()}, "constant": float(rel.ref_off[i])}
+        return {"direction": "reference from candidate", "variables": out}
+    if rel.cand_expr is not None and rel.cand_off is not None:
+        out = {}
+        for j, e in enumerate(rel.cand_expr[:limit]):
+            out[cand.names[j]] = {"terms": {ref.names[i]: v for i, v in e.items()}, "constant": float(rel.cand_off[j])}
+        return {"direction": "candidate from reference", "variables": out}
+    links = [{"reference": {ref.names[i]: v for i, v in a.items()}, "candidate": {cand.names[j]: v for j, v in b.items()},
+              "constant": c} for a, b, c in rel.links[:limit]]
+    return {"direction": "linked combinations", "links": links}
+
+
+def _report(ok: bool, rel: Relation, verdict: Verdict, cand: FlatModel, ref: FlatModel, sc: Solution,
+            sr: Solution, tried: list[str]) -> EquivalenceReport:
+    ev: dict[str, Any] = dict(verdict.evidence) if not ok else {"checks": len(verdict.evidence.get("checks", []))}
+    ev["candidate_objective"] = sc.objective
+    ev["reference_objective"] = sr.objective
+    if rel.notes:
+        ev["notes"] = rel.notes
+    if not ok:
+        ev["tried"] = tried
+    return EquivalenceReport(ok, rel.method, _mapping(rel, cand, ref), ev)
+
+
+def _backend(llm: Any) -> Any:
+    from optcopilot.llm import make_backend
+
+    if llm is None or isinstance(llm, str):
+        return make_backend(llm)
+    return llm
+
+
+def _try_llm(llm: Any, samples: _Samples, cand: FlatModel, ref: FlatModel, sc: Solution, sr: Solution,
+             clock: _Clock, tried: list[str]) -> EquivalenceReport | None:
+    from optcopilot.equivalence.llm_map import propose
+    from optcopilot.llm.base import LLMError
+
+    try:
+        backend = _backend(llm)
+    except LLMError as exc:
+        tried.append(f"llm unavailable: {exc}")
+        return None
+    rel, notes = propose(backend, cand, ref, clock.left(5.0))
+    tried.append("llm")
+    if rel is None:
+        tried.extend(notes)
+        return None
+    verdict = _verify(rel, samples, clock)
+    return _report(verdict.ok, rel, verdict, cand, ref, sc, sr, tried)
+
+
+def _check_perturbed(candidate: Formulation, reference: Formulation, report: EquivalenceReport,
+                     clock: _Clock) -> EquivalenceReport:
+    """Repeat the whole check on perturbed data; any disagreement makes the pair not equivalent."""
+    from optcopilot.equivalence.perturb import perturbed_pairs, shared_parameters
+
+    pairs = perturbed_pairs(candidate, reference, INSTANCES)
+    if not pairs:
+        return report
+    for seed, cand, ref in pairs:
+        if clock.over():
+            report.evidence["perturbed_instances"] = "time limit reached before all instances were checked"
+            return report
+        sub = _check_instance(cand, ref, clock, False)
+        if sub.equivalent is not True:
+            ev = dict(sub.evidence)
+            ev["instance"] = {"seed": seed, "perturbed_parameters": shared_parameters(candidate, reference)}
+            return EquivalenceReport(False if sub.equivalent is False else None, f"{sub.method}+perturbed-data",
+                                     report.mapping, ev)
+    report.evidence["perturbed_instances"] = len(pairs)
+    return report
+
+
+def _try_fit(candidate: Formulation, reference: Formulation, cand: FlatModel, ref: FlatModel,
+             clock: _Clock) -> EquivalenceReport | None:
+    from optcopilot.equivalence.perturb import fit_from_instances
+
+    rel = fit_from_instances(candidate, reference, cand, ref, clock.left())
+    if rel is None:
+        return None
+    sc, sr = optimum(cand, clock.left()), optimum(ref, clock.left())
+    verdict = _verify(rel, _Samples(cand, ref, sc, sr, clock), clock)
+    if not verdict.ok:
+        return None
+    report = _report(True, rel, verdict, cand, ref, sc, sr, [rel.method])
+    return _check_perturbed(candidate, reference, report, clock)
+
+
+def cluster_by_equivalence(formulations: list[ModelLike], *, use_llm: bool = False, llm: Any = None,
+                           time_limit: float = 30.0) -> list[list[int]]:
+    """Group models into equivalence classes (greedy: compare with each class's first member)."""
+    clusters: list[list[int]] = []
+    flats: dict[int, FlatModel | None] = {}
+    for i, f in enumerate(formulations):
+        try:
+            flats[i] = to_flat(f)
+        except EquivalenceInputError:
+            flats[i] = None
+        if flats[i] is None:
+            clusters.append([i])
+            continue
+        for cluster in clusters:
+            head = cluster[0]
+            if flats[head] is None:
+                continue
+            try:
+                rep = check_equivalence(f, formulations[head], llm=llm, use_llm=use_llm, time_limit=time_limit)
+            except EquivalenceInputError:
+                continue
+            if rep.equivalent:
+                cluster.append(i)
+                break
+        else:
+            clusters.append([i])
+    return clusters

@@ -1,0 +1,98 @@
+"""`optcopilot solve PROBLEM.txt` / `optcopilot formulate` with a scripted LLM; bad inputs exit cleanly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from optcopilot.cli.main import main
+
+ANSWER = json.dumps({
+    "sets": [], "parameters": [],
+    "variables": [{"name": "chairs", "description": "chairs made", "index": [], "type": "integer", "lb": 0,
+                   "ub": None},
+                  {"name": "tables", "description": "tables made", "index": [], "type": "integer", "lb": 0,
+                   "ub": None}],
+    "objective": {"sense": "maximize", "expression": "30*chairs + 50*tables"},
+    "constraints": [{"name": "carpentry", "expression": "4*chairs + 6*tables <= 240", "forall": ""},
+                    {"name": "finishing", "expression": "chairs + 3*tables <= 90", "forall": ""}],
+})
+
+
+def _script(tmp_path: Path, answers: list) -> str:
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(answers), encoding="utf-8")
+    return f"scripted:{path}"
+
+
+def _problem(tmp_path: Path, text: str | bytes = "Chairs and tables; maximize profit.") -> str:
+    path = tmp_path / "problem.txt"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_solve_text_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, [ANSWER]), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["status"] == "optimal" and out["objective"] == pytest.approx(1900.0)
+    assert out["formulation"]["objective"]["sense"] == "maximize"
+    assert len(out["attempts"]) == 1 and out["confidence"] == 1.0 and out["llm"]["backend"] == "scripted"
+
+
+def test_solve_text_human_with_repair(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, ["not json", ANSWER])])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Objective" in out and "1900" in out and "carpentry" in out and "attempt 2 (repair" in out
+
+
+def test_formulate_writes_ir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "model.json"
+    code = main(["formulate", _problem(tmp_path), "--llm", _script(tmp_path, [ANSWER]), "-o", str(target)])
+    assert code == 0 and json.loads(target.read_text())["objective"]["expression"] == "30*chairs + 50*tables"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "empty"),
+    ("   \n", "empty"),
+    ("x" * 5_000_000, "larger than"),
+    (b"\xff\xfe\xfa not utf8", "not UTF-8"),
+])
+def test_bad_problem_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | bytes,
+                           message: str) -> None:
+    code = main(["solve", _problem(tmp_path, content), "--llm", _script(tmp_path, [ANSWER])])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_data_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["solve", _problem(tmp_path), "--data", str(tmp_path / "nope.csv"),
+                 "--llm", _script(tmp_path, [ANSWER])])
+    assert code == 2 and "no such data file" in capsys.readouterr().err
+
+
+def test_llm_answer_never_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, ["no", "still no", "nope"])])
+    err = capsys.readouterr().err
+    assert code == 1 and "not valid JSON" in err and len(err.strip().splitlines()) == 1
+
+
+def test_llm_timeout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, [{"timeout": True}]), "--json"])
+    captured = capsys.readouterr()
+    assert code == 1 and "LLM timeout" in captured.err
+    assert json.loads(captured.out)["status"] == "error"
+
+
+def test_infeasible_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = json.loads(ANSWER)
+    bad["constraints"].append({"name": "too_many", "expression": "chairs >= 1000", "forall": ""})
+    code = main(["solve", _problem(tmp_path), "--max-repairs", "0", "--llm", _script(tmp_path, [json.dumps(bad)])])
+    err = capsys.readouterr().err
+    assert code == 1 and "infeasible" in err
