@@ -57,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-repairs", type=int, default=2)
     parser.add_argument("--llm-timeout", type=float, default=300.0)
     parser.add_argument("--out", type=Path, default=None, help="append one JSON line per run")
+    parser.add_argument("--summarize", type=Path, default=None, help="only print the table of a --out file")
     args = parser.parse_args(argv)
+    if args.summarize:
+        rows = [json.loads(line) for line in args.summarize.read_text(encoding="utf-8").splitlines() if line]
+        done = {r["id"] for r in rows if r["surface"] == args.surface[-1]}  # problems every surface finished
+        print(summary([r for r in rows if r["id"] in done]))
+        return 0
 
     problems = stratified_sample(load_dataset("optibench"), args.n, seed=args.seed)
     backend = make_backend(args.llm, cache=False)

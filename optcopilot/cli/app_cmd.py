@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,17 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         raise UsageError("the app needs streamlit: pip install streamlit") from None
     print(f"optcopilot app on http://{args.host}:{args.port} (Ctrl-C to stop)", file=sys.stderr)
+    child = subprocess.Popen(streamlit_command(path, args.port, args.host))
+
+    def _stop(signum: int, _frame: object) -> None:
+        child.terminate()  # pass a termination on to the server, then wait for it below
+
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
-        return subprocess.call(streamlit_command(path, args.port, args.host))
+        return child.wait()
     except KeyboardInterrupt:
+        child.terminate()
+        child.wait(timeout=20)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -222,6 +222,8 @@ class _OrToolsEmitter:
                 self.names(item.name)
         dialect = CPSAT_DIALECT if self.cp else MATHOPT_DIALECT
         self.writer = _OrToolsWriter(parsed, self.data, self.names, dialect)
+        dimen = max((self.writer.index_dimen(v.index) for v in self.f.variables), default=0)
+        self.key_names = [self.names.fresh(f"k{n + 1}") for n in range(dimen)]  # variable-dict comprehensions
 
     # ---- sections -------------------------------------------------------------------------------
     def emit(self) -> str:
@@ -263,7 +265,6 @@ class _OrToolsEmitter:
             f"model = mathopt.Model(name={name})"]
         lines += ["", "", (_CP_HELPERS if self.cp else _MATHOPT_HELPERS).rstrip("\n"), "", ""]
         body: list[str] = ["# variables"]
-        self._loop_names = [self.names.fresh(f"k{n + 1}") for n in range(self._max_dimen())]
         for v in self.f.variables:
             body += self._variable(v)
         body.append(f"all_variables = [{wrap_lines(self._all_variables())}]  # in optcopilot's flat order")
@@ -297,9 +298,6 @@ class _OrToolsEmitter:
         return "GLOP" if self.pclass == ProblemClass.LP else "GSCIP"
 
     # ---- variables ------------------------------------------------------------------------------
-    def _max_dimen(self) -> int:
-        return max((self.writer.index_dimen(v.index) for v in self.f.variables), default=0)
-
     def _all_variables(self) -> list[str]:
         return [f"*{self.names(v.name)}.values()" if v.index else self.names(v.name)
                 for v in self.f.variables]
@@ -309,7 +307,7 @@ class _OrToolsEmitter:
         lines = [f"# {comment(v.description)}"] if v.description else []
         if not v.index:
             return [*lines, f"{py} = {self._new_var(v, '', py_literal(v.name))}"]
-        targets = self._loop_names[: self.writer.index_dimen(v.index)]
+        targets = self.key_names[: self.writer.index_dimen(v.index)]
         clauses: list[str] = []
         pos = 0
         for s in v.index:

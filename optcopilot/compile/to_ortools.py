@@ -70,7 +70,8 @@ def import_ortools(module: str) -> Any:
     if highspy_loaded():
         raise OrToolsConflictError(
             "highspy is already loaded in this process and ships an incompatible libhighs.so.1; OR-Tools "
-            "must run in a separate process (use the solver's default isolate=True, or run_isolated)")
+            "must run in a separate process (the cpsat/mathopt solvers do so by default, or use "
+            "run_isolated)")
     return importlib.import_module(module)
 
 
@@ -82,7 +83,10 @@ def run_isolated(calls: Sequence[Call], timeout: float) -> list[Any]:
     Raises IsolatedCallError if a call raises (with its traceback), the worker dies, or `timeout`
     seconds pass.
     """
-    payload = pickle.dumps(list(calls), protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        payload = pickle.dumps(list(calls), protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise IsolatedCallError(f"cannot send the call to the OR-Tools worker: {exc}") from None
     if os.name != "posix":  # pragma: no cover - select() on pipes is POSIX only
         outcomes = _run_once(payload, timeout)
     else:

@@ -27,11 +27,12 @@ def wl_hash(model: ModelLike, iterations: int = 3) -> str:
         g.add_node(("v", j), label=f"v|{'int' if m.integer[j] else 'cont'}|{m.c[j] * m.min_sign():.6g}")
     for i in range(m.m):
         lo, hi = m.row_lo[i], m.row_hi[i]
-        kind = "eq" if lo == hi else ("le" if np.isinf(lo) else "ge" if np.isinf(hi) else "range")
-        rhs = hi if kind in ("eq", "le", "range") else lo
-        g.add_node(("c", i), label=f"c|{kind}|{rhs:.6g}")
+        sign = -1.0 if np.isinf(hi) else 1.0  # `a x >= b` is written `-a x <= -b`
+        kind = "eq" if lo == hi else ("le" if np.isinf(lo) or np.isinf(hi) else "range")
+        rhs = -lo if sign < 0 else hi
+        g.add_node(("c", i), label=f"c|{kind}|{rhs + 0.0:.6g}")
         idx, val = m.row(i)
-        for j, v in zip(idx.tolist(), val.tolist(), strict=True):
+        for j, v in zip(idx.tolist(), (sign * val).tolist(), strict=True):
             g.add_edge(("c", i), ("v", j), coef=f"{v:.6g}")
     return nx.weisfeiler_lehman_graph_hash(g, node_attr="label", edge_attr="coef", iterations=iterations)
 

@@ -21,7 +21,8 @@ Expr = dict[int, float]
 @dataclass
 class Canonical:
     model: FlatModel  # minimisation form
-    contraction: list[Expr]  # canonical var k = Σ coef * original var
+    contraction: list[Expr]  # canonical var k = Σ coef * original var + contraction_off[k]
+    contraction_off: np.ndarray
     expansion: list[Expr | None]  # original var j = Σ coef * canonical var + offset[j]
     offset: np.ndarray
     origin: list[int]  # canonical var k -> representative original var
@@ -149,6 +150,13 @@ def canonicalize(m: FlatModel, rounds: int = 4) -> Canonical:
     cols = np.nonzero(active_col)[0].tolist()
     pos = {j: k for k, j in enumerate(cols)}
     keep = np.nonzero(active_row)[0].tolist()
+    shift = np.where(np.isfinite(lb), lb, 0.0)  # translate so finite lower bounds become 0
+    for i in keep:
+        moved = sum(v * shift[j] for j, v in rows[i].items())
+        lo[i] -= moved
+        hi[i] -= moved
+    c0 += float(c @ np.where(active_col, shift, 0.0))
+    lb, ub = lb - shift, ub - shift
     indptr, indices, data = [0], [], []
     for i in keep:
         for j in sorted(rows[i], key=lambda q: pos[q]):
@@ -163,6 +171,7 @@ def canonicalize(m: FlatModel, rounds: int = 4) -> Canonical:
     for j in cols:
         if j not in merged:
             expansion[j] = {pos[j]: 1.0}
+            offset[j] = shift[j]
     for s, e, const in reversed(elim):  # later eliminations first, so earlier ones can use them
         total: Expr = {}
         off = const
@@ -170,10 +179,9 @@ def canonicalize(m: FlatModel, rounds: int = 4) -> Canonical:
         for k, v in e.items():
             if not ok:
                 break
-            if k in pos and k not in merged:
+            if k in pos:  # (a merged group's representative stands for the whole group)
                 total[pos[k]] = total.get(pos[k], 0.0) + v
-            elif k in pos:  # a merged group's representative stands for the whole group
-                total[pos[k]] = total.get(pos[k], 0.0) + v
+                off += v * shift[k]
             elif expansion[k] is not None:
                 for q, w in expansion[k].items():  # type: ignore[union-attr]
                     total[q] = total.get(q, 0.0) + v * w
@@ -183,4 +191,4 @@ def canonicalize(m: FlatModel, rounds: int = 4) -> Canonical:
         if ok:
             expansion[s] = total
             offset[s] = off
-    return Canonical(model, [contraction[j] for j in cols], expansion, offset, cols)
+    return Canonical(model, [contraction[j] for j in cols], -shift[cols], expansion, offset, cols)

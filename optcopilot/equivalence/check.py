@@ -251,6 +251,24 @@ def _try_fit(candidate: Formulation, reference: Formulation, cand: FlatModel, re
     return _check_perturbed(candidate, reference, report, clock)
 
 
+def check_with_llm_only(candidate: ModelLike, reference: ModelLike, llm: Any = None,
+                        time_limit: float = 120.0) -> EquivalenceReport:
+    """The EquivaMap-style method alone: the LLM proposes the map, our verifier checks it (for benchmarks)."""
+    clock = _Clock(time_limit)
+    cand, ref = to_flat(candidate), to_flat(reference)
+    sc, sr = optimum(cand, clock.left()), optimum(ref, clock.left())
+    status = _status_report(sc, sr)
+    if status is not None:
+        status.seconds = clock.elapsed()
+        return status
+    tried: list[str] = []
+    report = _try_llm(llm, _Samples(cand, ref, sc, sr, clock), cand, ref, sc, sr, clock, tried)
+    if report is None:
+        report = EquivalenceReport(None, "llm", evidence={"reason": "no usable map from the LLM", "tried": tried})
+    report.seconds = clock.elapsed()
+    return report
+
+
 def cluster_by_equivalence(formulations: list[ModelLike], *, use_llm: bool = False, llm: Any = None,
                            time_limit: float = 30.0) -> list[list[int]]:
     """Group models into equivalence classes (greedy: compare with each class's first member)."""

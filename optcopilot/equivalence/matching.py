@@ -259,13 +259,14 @@ def _compose(method: str, cc: Canonical, rc: Canonical, pairs: dict[int, int], s
     inv = {a: b for b, a in pairs.items()}
     rel.links_complete = len(pairs) == cc.model.n == rc.model.n
     for b, a in pairs.items():
-        rel.links.append((rc.contraction[b], {j: sigma[b] * v for j, v in cc.contraction[a].items()}, 0.0))
+        const = sigma[b] * cc.contraction_off[a] - rc.contraction_off[b]
+        rel.links.append((rc.contraction[b], {j: sigma[b] * v for j, v in cc.contraction[a].items()}, const))
     rel.ref_expr, rel.ref_off = _expand(rc, cc, lambda b: (pairs.get(b), sigma.get(b, 1.0)))
     rel.cand_expr, rel.cand_off = _expand(cc, rc, lambda a: (inv.get(a), 1.0 / sigma[inv[a]] if a in inv else 1.0))
     return rel
 
 
-def _expand(side: Canonical, other: Canonical, partner) -> tuple[list[Expr] | None, np.ndarray | None]:  # noqa: ANN001
+def _expand(side: Canonical, other: Canonical, partner) -> tuple[list[Expr] | None, np.ndarray | None]:
     """Each original var of `side` as a combination of the original vars of `other`, or None."""
     out: list[Expr] = []
     off = side.offset.copy()
@@ -279,6 +280,7 @@ def _expand(side: Canonical, other: Canonical, partner) -> tuple[list[Expr] | No
                 return None, None
             for j, w in other.contraction[p].items():
                 total[j] = total.get(j, 0.0) + v * s * w
+            off[len(out)] += v * s * other.contraction_off[p]
         out.append(total)
     return out, off
 

@@ -17,7 +17,18 @@ from optcopilot.equivalence.matching import Relation
 from optcopilot.equivalence.solving import solve_flat
 from optcopilot.ir.data import ResolvedParam, key_text, resolve_data
 from optcopilot.ir.errors import FormulationError
-from optcopilot.ir.expr import Aggregate, Call, Compare, IfExp, Index, Name, Node, parse_domain, parse_expression, walk
+from optcopilot.ir.expr import (
+    Aggregate,
+    Call,
+    Compare,
+    IfExp,
+    Index,
+    Name,
+    Node,
+    parse_domain,
+    parse_expression,
+    walk,
+)
 from optcopilot.ir.model import Formulation, ParamDef
 
 
@@ -41,9 +52,7 @@ def _structural_params(f: Formulation) -> set[str]:
                         names_in(cond)
             elif isinstance(n, IfExp):
                 names_in(n.test)
-            elif isinstance(n, Call) and n.func in ("range", "len", "card"):
-                names_in(n)
-            elif isinstance(n, Compare) and not (top and n is node):
+            elif (isinstance(n, Call) and n.func in ("range", "len", "card")) or (isinstance(n, Compare) and not (top and n is node)):
                 names_in(n)
 
     try:
@@ -59,7 +68,7 @@ def _structural_params(f: Formulation) -> set[str]:
             for b in (v.lb, v.ub):
                 if isinstance(b, str):
                     scan(parse_expression(b), False)
-    except Exception:  # noqa: BLE001 - an unparsable model has nothing safe to perturb
+    except Exception:
         return {p.name for p in f.parameters}
     return out
 

@@ -107,8 +107,9 @@ def perturbed_optimum(model: FlatModel, base: Solution, seed: int, time_limit: f
     """
     if not base.optimal or base.objective is None:
         return None
-    for eps in (1e-3, 1e-6):
-        sol = _cached(model, seed, eps, time_limit, base.x)
+    limit = min(time_limit, max(1.0, 3.0 * base.seconds))  # an alternative optimum is a bonus: bound its cost
+    for eps in (1e-5, 1e-7):
+        sol = _cached(model, seed, eps, limit, base.x)
         if sol.optimal and sol.objective is not None and same_value(sol.objective, base.objective):
             return sol
     return None

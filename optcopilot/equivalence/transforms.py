@@ -15,14 +15,21 @@ from typing import ClassVar
 
 import numpy as np
 
-from optcopilot.equivalence.flat import FlatModel, ModelLike, column_names, file_names, to_flat, to_formulation
+from optcopilot.equivalence.flat import (
+    FlatModel,
+    ModelLike,
+    column_names,
+    file_names,
+    to_flat,
+    to_formulation,
+)
 from optcopilot.equivalence.solving import INFEASIBLE, OPTIMAL, Solution, optimum, same_value
 from optcopilot.equivalence.varmap import VariableMap
 from optcopilot.ir.model import Formulation
 from optcopilot.solve.result import Result
 
 Rows = list[tuple[dict[int, float], float, float]]
-SOLVE_SECONDS = 20.0
+SOLVE_SECONDS = 10.0
 
 
 class NotApplicable(ValueError):
@@ -262,7 +269,7 @@ class Rescale(Transformation):
     FACTORS = (0.25, 0.5, 2.0, 4.0, 8.0, 10.0)
 
     def _apply(self, m: FlatModel, rng: np.random.Generator) -> tuple[FlatModel, VariableMap]:
-        names, lb, ub, integer, c = _same_vars(m)
+        names, _lb, _ub, integer, _c = _same_vars(m)
         scale = np.ones(m.n)
         cont = np.nonzero(~m.integer)[0]
         scale[cont] = rng.choice(self.FACTORS, size=len(cont))
@@ -408,7 +415,7 @@ class IntegerDigits(Transformation):
             out = np.zeros(total)
             out[: m.n] = x
             for j, idx in digits.items():
-                rest = int(round(x[j] - m.lb[j]))
+                rest = round(x[j] - m.lb[j])
                 for i in idx:
                     out[i] = rest % base
                     rest //= base
@@ -439,7 +446,7 @@ def _binding_rows(m: FlatModel, sol: Solution) -> list[int]:
 class DropConstraint(Transformation):
     name, equivalent = "drop_constraint", False
     description = "one constraint that changes the optimum is removed"
-    TRIES = 12
+    TRIES = 8
 
     def _accepts(self, m: FlatModel) -> bool:
         return m.m >= 1
@@ -481,7 +488,7 @@ class FeasibilityVersion(Transformation):
 class TightenRhs(Transformation):
     name, equivalent = "tighten_rhs", False
     description = "the right-hand side of a binding constraint is tightened"
-    TRIES = 12
+    TRIES = 8
 
     def _accepts(self, m: FlatModel) -> bool:
         return m.m >= 1
@@ -515,7 +522,7 @@ class TightenRhs(Transformation):
 class FlipIntegrality(Transformation):
     name, equivalent = "flip_integrality", False
     description = "an integer variable becomes continuous (or a continuous one integer)"
-    TRIES = 10
+    TRIES = 5
 
     def _apply(self, m: FlatModel, rng: np.random.Generator) -> tuple[FlatModel, VariableMap]:
         base = optimum(m, SOLVE_SECONDS)

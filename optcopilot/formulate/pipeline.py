@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -193,9 +194,18 @@ def _run_chain(ctx: _Context, chain: _Chain, temperature: float, seed: int | Non
         if round_no == 0 and seed is not None:
             stage = "sample"
         ctx.progress(f"{label}{'writing the model' if round_no == 0 else f'repairing the model ({round_no})'}…")
-        response = ctx.backend.chat(messages, json_schema=LLM_SCHEMA if ctx.surface == "json" else None,
-                                    temperature=temperature, max_tokens=ctx.max_tokens, seed=seed,
-                                    timeout=ctx.llm_timeout)
+        start = time.perf_counter()
+        try:
+            response = ctx.backend.chat(messages, json_schema=LLM_SCHEMA if ctx.surface == "json" else None,
+                                        temperature=temperature, max_tokens=ctx.max_tokens, seed=seed,
+                                        timeout=ctx.llm_timeout)
+        except LLMError as exc:  # keep a record of the failed call, then stop
+            ctx.counter[0] += 1
+            chain.attempts.append(Attempt(index=ctx.counter[0], stage=stage, response="", formulation_json=None,
+                                          error=f"{type(exc).__name__}: {exc}", status=None, objective=None,
+                                          seconds=time.perf_counter() - start, prompt_tokens=0,
+                                          completion_tokens=0, sample=chain.sample))
+            raise
         ctx.counter[0] += 1
         attempt = Attempt(index=ctx.counter[0], stage=stage, response=response.text, formulation_json=None,
                           error=None, status=None, objective=None, seconds=response.seconds,

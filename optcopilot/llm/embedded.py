@@ -232,10 +232,17 @@ class EmbeddedBackend:
             finally:
                 stream.done.set()
 
-        worker = threading.Thread(target=work, name="optcopilot-llm", daemon=True)
+        # Not a daemon: at interpreter exit a cancelled worker must leave llama.cpp cleanly (killing a
+        # daemon thread inside it aborts the process); cancellation ends it at the next chunk.
+        worker = threading.Thread(target=work, name="optcopilot-llm")
         worker.start()
         remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - start))
-        if not stream.done.wait(remaining):
+        try:
+            finished = stream.done.wait(remaining)
+        except BaseException:  # e.g. KeyboardInterrupt: stop generating, then propagate
+            stream.cancel.set()
+            raise
+        if not finished:
             stream.cancel.set()
             raise LLMTimeout(f"The local model did not answer within {timeout:g} s.")
         return stream

@@ -16,6 +16,7 @@ from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
 from optcopilot.solve.result import Result, Termination
 
 _MS = highspy.HighsModelStatus
+MIP_IIS_MAX_ROWS = 2000  # a deletion filter re-solves the MIP many times; skip it on big models
 _STATUS = {
     _MS.kOptimal: Termination.OPTIMAL,
     _MS.kInfeasible: Termination.INFEASIBLE,
@@ -86,8 +87,13 @@ def solve_loaded(h: highspy.Highs, instance: Instance | None, sign: float, time_
                 result.duals = {row.label: sign * float(d) for row, d in zip(instance.rows, sol.row_dual, strict=True)}
                 result.reduced_costs = {n: sign * float(d) for n, d in
                                         zip(instance.names, sol.col_dual, strict=True)}
-    if term == Termination.INFEASIBLE and instance is not None and not is_mip:
-        result.iis = highs_iis(h, instance)
+    if term == Termination.INFEASIBLE and instance is not None:
+        if not is_mip:
+            result.iis = highs_iis(h, instance)
+        elif len(instance.rows) <= MIP_IIS_MAX_ROWS:
+            from optcopilot.solve.iis import deletion_filter
+
+            result.iis = deletion_filter(instance, time_limit=min(30.0, time_limit))
     return result
 
 

@@ -68,6 +68,9 @@ def test_run_shows_formulation_code_and_solution(scripted_llm):
     assert any("dual" in d.value.columns for d in at.dataframe)  # an LP shows its duals
     downloads = [b.label for b in at.get("download_button")]
     assert "Download IR JSON" in downloads
+    if importlib.util.find_spec("optcopilot.compile.codegen_pyomo"):
+        assert "Download Pyomo script" in downloads
+        assert any("pyomo" in c for c in [c.value for c in at.code])
     codes = [c.value for c in at.code]
     assert any('"objective"' in c for c in codes)
     assert any(e.label.startswith("Attempt 1 · generate") for e in at.expander)
