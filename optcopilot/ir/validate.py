@@ -97,7 +97,7 @@ def parse_formulation(f: Formulation) -> ParsedFormulation:
         if len(expr.ops) > 2:
             issues.append(Issue(where, "at most two comparison operators (lo <= expr <= hi)", "not-a-comparison"))
             continue
-        if len(expr.ops) == 2 and ("==" in expr.ops or {">", ">="} & set(expr.ops) and {"<", "<="} & set(expr.ops)):
+        if len(expr.ops) == 2 and ("==" in expr.ops or ({">", ">="} & set(expr.ops) and {"<", "<="} & set(expr.ops))):
             issues.append(Issue(where, "a range must read lo <= expr <= hi (or hi >= expr >= lo)", "not-a-comparison"))
             continue
         for operand in expr.operands:
@@ -284,8 +284,8 @@ def _check(node: Node, scope: dict[str, int], symbols: _Symbols, where: str, iss
             _check(body, inner, symbols, where, issues, data_only)
         case Call(func=func, args=args):
             if func in ("len", "card", "ord"):
-                if len(args) != 1 or not (isinstance(args[0], Name) and args[0].id in symbols.sets
-                                          or isinstance(args[0], Index) and args[0].base in symbols.indexed_sets):
+                if len(args) != 1 or not ((isinstance(args[0], Name) and args[0].id in symbols.sets)
+                                          or (isinstance(args[0], Index) and args[0].base in symbols.indexed_sets)):
                     issues.append(Issue(where, f"{func}() takes one set", "not-a-set"))
                 return
             if func == "range":
@@ -295,11 +295,14 @@ def _check(node: Node, scope: dict[str, int], symbols: _Symbols, where: str, iss
                 issues.append(Issue(where, f"unknown function {func!r}", "unknown-symbol"))
             for a in args:
                 _check(a, scope, symbols, where, issues, data_only)
-        case Compare(ops=ops, operands=operands):
-            for op, operand in zip(("",) + ops, operands, strict=True):
-                del op
+        case Compare(operands=operands):
+            for operand in operands:
                 if isinstance(operand, Name) and operand.id in symbols.sets:
                     continue  # `i in S`
+                if isinstance(operand, Index) and operand.base in symbols.indexed_sets:
+                    for i in operand.indices:  # `j in N[i]`
+                        _check(i, scope, symbols, where, issues, data_only=True)
+                    continue
                 _check(operand, scope, symbols, where, issues, data_only)
         case Str() | TupleNode():
             for child in children(node):
