@@ -24,7 +24,7 @@ from optcopilot.equivalence.check import check_with_llm_only
 from optcopilot.ir.model import Formulation
 
 MIPLIB_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "miplib" / "instances"
-DEFAULT_MIPLIB = "flugpl,gt2,gen,sp150x300d,khb05250,p0201"
+DEFAULT_MIPLIB = "flugpl,gt2,gen,sp150x300d"
 
 
 # ---- generated references ---------------------------------------------------------------------
@@ -138,7 +138,7 @@ def references(miplib: list[str], seeds: int) -> list[tuple[str, str, Formulatio
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--miplib", default=DEFAULT_MIPLIB, help="comma-separated MIPLIB instance names")
-    ap.add_argument("--seeds", type=int, default=3, help="generated models per family (5 families)")
+    ap.add_argument("--seeds", type=int, default=4, help="generated models per family (5 families)")
     ap.add_argument("--skip-llm", action="store_true", help="do not run the LLM method")
     ap.add_argument("--llm", default="local", help="LLM spec for the LLM method (default: embedded model)")
     ap.add_argument("--llm-limit", type=int, default=6, help="pairs (generated part) to run the slow LLM method on")
@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def med(xs: list[float]) -> str:
+    return f"{statistics.median(xs):.3f}" if xs else "-"
+
+
 def report(rows: list, total: float) -> None:
     methods = ["structural", "llm", "exec", "wl"]
     by_t: dict[str, list] = defaultdict(list)
@@ -192,7 +196,7 @@ def report(rows: list, total: float) -> None:
         by_t[r[2]].append(r)
     print("\naccuracy per transformation (pairs scored by each method; an undecided verdict counts as wrong)")
     print(f"{'transformation':20s} {'label':6s} {'pairs':>5s} " + " ".join(f"{m:>14s}" for m in methods))
-    for tname, items in list(by_t.items()) + [("OVERALL", rows)]:
+    for tname, items in [*by_t.items(), ("OVERALL", rows)]:
         label = "-" if tname == "OVERALL" else ("equiv" if items[0][3] else "not")
         cells = []
         for m in methods:
@@ -215,7 +219,6 @@ def report(rows: list, total: float) -> None:
         secs = [r[4][m][1] for r in rows if m in r[4]]
         mip = [r[4][m][1] for r in rows if m in r[4] and r[0] == "miplib"]
         gen = [r[4][m][1] for r in rows if m in r[4] and r[0] == "generated"]
-        med = (lambda xs: f"{statistics.median(xs):.3f}" if xs else "-")  # noqa: E731
         print(f"{m:10s} pairs={len(scored):4d} FP={fp:3d} FN={fn:3d} undecided={und:3d}  median s/pair: "
               f"all {med(secs)}  miplib {med(mip)}  generated {med(gen)}")
     refs = {(r[0], r[1]) for r in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,20 @@ from optcopilot.ir.model import Formulation
 from optcopilot.llm.base import LLMBackend, LLMError
 
 MAX_PROBLEM_BYTES = 1_000_000
+TIMEOUT_ENV = "OPTCOPILOT_LLM_TIMEOUT"
+
+
+def llm_timeout(args: argparse.Namespace) -> float:
+    """Seconds per LLM call: --llm-timeout, else env OPTCOPILOT_LLM_TIMEOUT, else 300."""
+    value = getattr(args, "llm_timeout", None)
+    if value is None:
+        try:
+            value = float(os.environ.get(TIMEOUT_ENV, "") or 300.0)
+        except ValueError:
+            raise UsageError(f"{TIMEOUT_ENV} must be a number of seconds") from None
+    if value <= 0:
+        raise UsageError("the LLM timeout must be positive")
+    return float(value)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--surface", choices=SURFACES, default=DEFAULT_SURFACE, help="what the LLM writes")
     p.add_argument("--max-repairs", type=int, default=2, help="repair rounds after an error")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--llm-timeout", type=float, default=None, help="seconds per LLM call (default 300)")
     p.add_argument("-o", "--output", default=None, help="write the IR JSON here")
     p.set_defaults(func=run)
 
@@ -87,12 +103,24 @@ def spinner(enabled: bool = True) -> Iterator[Callable[[str], None]]:
         yield lambda msg: status.update(msg)
 
 
+def _exit_after_local_timeout(outcome: Outcome) -> None:
+    """After a local-model timeout the llama.cpp worker thread may still be busy; leave at once with 1.
+
+    (A normal interpreter shutdown would abort inside that native thread and exit with 134.)
+    """
+    if outcome.llm.get("backend") == "local" and (outcome.error or "").startswith("LLM timeout"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_FAIL)
+
+
 def _outcome(args: argparse.Namespace, *, solve: bool) -> Outcome:
     text = read_problem(args.file)
     tables = read_tables(getattr(args, "data", None))
     max_repairs = getattr(args, "max_repairs", 2)
     if max_repairs is None or max_repairs < 0:
         raise UsageError("--max-repairs must be 0 or more")
+    timeout = llm_timeout(args)
     backend = make_llm(getattr(args, "llm", None))
     surface = getattr(args, "surface", None) or DEFAULT_SURFACE
     with spinner() as progress:
@@ -103,9 +131,9 @@ def _outcome(args: argparse.Namespace, *, solve: bool) -> Outcome:
             return formulate_and_solve(text, backend, tables=tables, samples=samples, max_repairs=max_repairs,
                                        solver=getattr(args, "solver", "auto"),
                                        time_limit=getattr(args, "time_limit", 30.0), progress=progress,
-                                       surface=surface)
+                                       surface=surface, llm_timeout=timeout)
         return formulate_only(text, backend, tables=tables, max_repairs=max_repairs, progress=progress,
-                              surface=surface)
+                              surface=surface, llm_timeout=timeout)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     outcome = _outcome(args, solve=False)
     if outcome.formulation is None:
         print(f"error: {outcome.error}", file=sys.stderr)
+        _exit_after_local_timeout(outcome)
         return EXIT_FAIL
     if args.output:
         Path(args.output).write_text(outcome.formulation.to_json(), encoding="utf-8")
@@ -157,6 +186,7 @@ def solve_text(args: argparse.Namespace) -> int:
     if not solved:
         reason = outcome.error or (f"no optimal solution (status {result.status.value})" if result else "no answer")
         print(f"error: {reason}", file=sys.stderr)
+        _exit_after_local_timeout(outcome)
         return EXIT_FAIL
     return EXIT_OK
 

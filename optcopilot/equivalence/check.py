@@ -59,8 +59,10 @@ def check_equivalence(candidate: ModelLike, reference: ModelLike, *, llm: Any = 
                       time_limit: float = 60.0) -> EquivalenceReport:
     """Are the two models equivalent (an optimum of each maps to an optimum of the other)?
 
-    `llm` is a backend (with `chat`) or a spec string; with `use_llm` and no structural map, it is
-    asked for one (default backend when `llm` is None). Raises EquivalenceInputError for bad inputs.
+    Structural discovery first (names, then colour refinement on canonical forms, then a least-squares
+    fit on perturbed instances); only when it finds no map at all and `use_llm` is set, the LLM is asked
+    (`llm`: a backend with `chat`, a spec string, or None for the default backend). Raises
+    EquivalenceInputError for bad inputs (empty, invalid or nonlinear models).
     """
     clock = _Clock(time_limit)
     cand, ref = to_flat(candidate), to_flat(reference)
@@ -108,9 +110,9 @@ def _check_instance(cand: FlatModel, ref: FlatModel, clock: _Clock, llm: Any) ->
             first_failure = (rel, verdict)
         if clock.over():
             break
-    if llm is not False and not clock.over():
+    if llm is not False and first_failure is None and not clock.over():  # only when no structural map exists
         llm_report = _try_llm(llm, samples, cand, ref, sc, sr, clock, tried)
-        if llm_report is not None and (llm_report.equivalent or first_failure is None):
+        if llm_report is not None:
             return llm_report
     if first_failure is not None:
         rel, verdict = first_failure

@@ -94,7 +94,7 @@ _TRAIL = re.compile(rf"^(.*?)\s*\*\s*({_NUM})$")
 def _split_terms(text: str) -> list[str]:
     """Split at top-level + and - (not inside brackets, not in exponents)."""
     terms, depth, cur = [], 0, ""
-    for k, ch in enumerate(text):
+    for ch in text:
         if ch in "[(":
             depth += 1
         elif ch in "])":
@@ -104,7 +104,6 @@ def _split_terms(text: str) -> list[str]:
             cur = ch
             continue
         cur += ch
-        del k
     if cur.strip():
         terms.append(cur)
     return terms

@@ -8,7 +8,7 @@ equalities Σ a·x = Σ b·y used when neither side is fully determined.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -266,7 +266,8 @@ def _compose(method: str, cc: Canonical, rc: Canonical, pairs: dict[int, int], s
     return rel
 
 
-def _expand(side: Canonical, other: Canonical, partner) -> tuple[list[Expr] | None, np.ndarray | None]:
+def _expand(side: Canonical, other: Canonical,
+            partner: Callable[[int], tuple[int | None, float]]) -> tuple[list[Expr] | None, np.ndarray | None]:
     """Each original var of `side` as a combination of the original vars of `other`, or None."""
     out: list[Expr] = []
     off = side.offset.copy()

@@ -33,7 +33,7 @@ class LLMResponse:
 
 @runtime_checkable
 class LLMBackend(Protocol):
-    """A chat model: ``name`` is the backend kind ("local", "openai", "hf", "scripted"), ``model`` its model."""
+    """A chat model; ``name`` is the backend kind ("local", "openai", "hf", "scripted")."""
 
     name: str
     model: str

@@ -69,18 +69,10 @@ class CachedBackend:
 
     def __init__(self, inner: LLMBackend, path: str | Path | None = None) -> None:
         self.inner = inner
+        self.name: str = inner.name
+        self.model: str = inner.model
         self.path = Path(path).expanduser() if path else default_cache_path()
         self._ready = False
-
-    @property
-    def name(self) -> str:
-        """The wrapped backend's name."""
-        return self.inner.name
-
-    @property
-    def model(self) -> str:
-        """The wrapped backend's model."""
-        return self.inner.model
 
     def chat(
         self,
@@ -125,7 +117,8 @@ class CachedBackend:
         try:
             with self._connect() as conn:
                 row = conn.execute(
-                    "SELECT backend, model, text, prompt_tokens, completion_tokens FROM responses WHERE key = ?",
+                    "SELECT backend, model, text, prompt_tokens, completion_tokens FROM responses "
+                    "WHERE key = ?",
                     (key,),
                 ).fetchone()
         except (sqlite3.Error, OSError) as exc:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from optcopilot.llm.base import LLMError, LLMResponse, LLMTimeout, Message, check_messages
-from optcopilot.llm.weights import OFFICIAL_MODEL_HINT, ensure_embedded_model
+from optcopilot.llm.weights import MODEL_FILENAME, MODEL_PATH_ENV, OFFICIAL_MODEL_HINT, ensure_embedded_model
 
 DEFAULT_N_CTX = 8192
 _PROMPT_CACHE_MIB = 512
@@ -146,8 +146,9 @@ class EmbeddedBackend:
         self.n_threads = n_threads
         self.verbose = verbose
         self.low_memory = low_memory
-        stem = self._explicit_path.stem if self._explicit_path else "qwen2.5-coder-1.5b-instruct-q4_k_m"
-        self.model = stem
+        override = os.environ.get(MODEL_PATH_ENV, "").strip()
+        known = self._explicit_path or (Path(override) if override else None)
+        self.model = known.stem if known else Path(MODEL_FILENAME).stem
         self._path: Path | None = None
 
     @property
@@ -160,7 +161,6 @@ class EmbeddedBackend:
                 self._path = self._explicit_path
             else:
                 self._path = ensure_embedded_model(self._on_prepare)
-            self.model = self._path.stem
         return self._path
 
     def load(self) -> Any:

@@ -1,4 +1,4 @@
-"""Turn a spec string such as ``local``, ``openai:gpt-4o-mini`` or ``scripted:answers.json`` into a backend."""
+"""Turn a spec string such as ``local``, ``openai:gpt-4o-mini`` or ``scripted:a.json`` into a backend."""
 
 from __future__ import annotations
 
@@ -45,10 +45,12 @@ def make_backend(spec: str | None = None, *, cache: bool | str | Path = True, **
     """Build the backend for ``spec`` (None: env ``OPTCOPILOT_LLM`` or "local"), wrapped in the cache.
 
     ``cache``: True for the default SQLite cache (off for scripted backends), False for none, or a path.
-    ``options`` go to the backend constructor (e.g. ``base_url``, ``api_key``, ``n_ctx``, ``on_prepare``,
-    ``answers`` for ``scripted``).
+    ``options`` go to the backend constructor (e.g. ``base_url``, ``api_key``, ``n_ctx``, ``answers`` for
+    ``scripted``); ``on_prepare`` (called once before a first-run model join) is accepted for every kind.
     """
     parsed = parse_spec(spec)
+    if parsed.kind != "local":
+        options.pop("on_prepare", None)  # only the embedded model ever needs preparing
     try:
         backend = _build(parsed, options)
     except TypeError as exc:

@@ -116,32 +116,32 @@ class OpenAIBackend:
         if timeout is not None:
             remaining = timeout - (time.monotonic() - start)
             if remaining <= 0:
-                raise LLMTimeout(f"{self._where()} did not answer within {timeout:g} s.")
+                raise LLMTimeout(f"No answer from {self._where()} within {timeout:g} s.")
             client = client.with_options(timeout=remaining)
         try:
             return client.chat.completions.create(**request)
         except self._openai.APITimeoutError as exc:
-            raise LLMTimeout(f"{self._where()} did not answer within {timeout or 600:g} s.") from exc
+            raise LLMTimeout(f"No answer from {self._where()} within {timeout or 600:g} s.") from exc
         except self._openai.APIStatusError as exc:
             if raw:
                 raise
             raise self._status_error(exc) from exc
         except self._openai.APIConnectionError as exc:
-            raise LLMError(f"Cannot reach {self._where()}: {exc}.") from exc
+            raise LLMError(f"Cannot reach {self._where()}: {str(exc).rstrip('.')}.") from exc
         except self._openai.OpenAIError as exc:
-            raise LLMError(f"{self._where()} failed: {exc}.") from exc
+            raise LLMError(f"Request to {self._where()} failed: {str(exc).rstrip('.')}.") from exc
 
     def _status_error(self, exc: Any) -> LLMError:
         detail = str(getattr(exc, "message", exc)).splitlines()[0][:300]
-        return LLMError(f"{self._where()} answered HTTP {exc.status_code}: {detail}")
+        return LLMError(f"HTTP {exc.status_code} from {self._where()}: {detail}")
 
     def _where(self) -> str:
-        return f"The OpenAI-compatible server ({self.base_url or 'api.openai.com'}, model {self.model})"
+        return f"the OpenAI-compatible server {self.base_url or 'api.openai.com'} (model {self.model})"
 
     def _response(self, completion: Any, start: float) -> LLMResponse:
         choices = getattr(completion, "choices", None) or []
         if not choices:
-            raise LLMError(f"{self._where()} returned no choices.")
+            raise LLMError(f"No choices in the answer from {self._where()}.")
         message = choices[0].message
         usage = getattr(completion, "usage", None)
         return LLMResponse(

@@ -105,8 +105,9 @@ def _play(entry: str | dict[str, Any]) -> str:
             raise LLMTimeout("The scripted backend timed out (scripted).")
         if "error" in entry:
             raise LLMError(str(entry["error"]))
-        if isinstance(entry.get("text"), str):
-            return entry["text"]
+        text = entry.get("text")
+        if isinstance(text, str):
+            return text
     raise LLMError(
         f"Bad scripted answer {entry!r:.80}; use a string, {{'text'}}, {{'timeout'}} or {{'error'}}."
     )

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from eq_models import diet, production
 
 from optcopilot.equivalence import (
     EquivalenceInputError,
@@ -21,6 +20,7 @@ from optcopilot.equivalence.matching import Relation
 from optcopilot.equivalence.solving import Solution
 from optcopilot.equivalence.verify import check_direction
 from optcopilot.ir.model import Formulation
+from tests.equivalence.eq_models import diet, production
 
 INF = np.inf
 

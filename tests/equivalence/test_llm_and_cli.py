@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from eq_models import production
 
 from optcopilot.cli.main import main
 from optcopilot.equivalence import check_equivalence, to_flat
 from optcopilot.equivalence.flat import from_arrays
 from optcopilot.equivalence.llm_map import MAPPING_SCHEMA, _Names, parse_expression, parse_mapping
 from optcopilot.llm import ScriptedBackend
+from tests.equivalence.eq_models import production
 
 INF = np.inf
 
@@ -62,7 +62,7 @@ def test_expression_parser() -> None:
     assert fam is not None and fam.ref_expr == [{0: 2.0}, {1: 2.0}, {2: 1.0}]
 
 
-def _write_ir(path: Path, f) -> Path:  # noqa: ANN001
+def _write_ir(path: Path, f) -> Path:
     path.write_text(f.to_json())
     return path
 
@@ -103,3 +103,18 @@ def test_flat_roundtrip_names() -> None:
     m = to_flat(production())
     again = to_flat(to_formulation(m))
     assert sorted(again.names) != [] and again.n == m.n and again.m == m.m
+
+
+def test_cli_scripted_llm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from optcopilot.equivalence import to_formulation
+
+    cand, ref = _pair()
+    cand_path = _write_ir(tmp_path / "cand.json", to_formulation(cand))
+    ref_path = _write_ir(tmp_path / "ref.json", to_formulation(ref))
+    answer = {"mapping": [{"variable": "x[x]", "expression": "3 - x[w]"},
+                          {"variable": "x[y]", "expression": "x[v]"}]}
+    script = tmp_path / "answers.json"
+    script.write_text(json.dumps([json.dumps(answer)]))
+    assert main(["equiv", str(cand_path), str(ref_path), "--llm", f"scripted:{script}", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["equivalent"] is True and data["method"] == "llm"

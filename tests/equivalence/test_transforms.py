@@ -9,15 +9,14 @@ from optcopilot.compile.instance import instantiate
 from optcopilot.equivalence import TRANSFORMATIONS, NotApplicable, to_flat, transformation
 from optcopilot.equivalence.solving import optimum, same_value
 from optcopilot.equivalence.verify import check_point
-
-from eq_models import diet, production
+from tests.equivalence.eq_models import diet, production
 
 MODELS = {"production": production, "diet": diet}
 
 
 @pytest.mark.parametrize("model_name", sorted(MODELS))
 @pytest.mark.parametrize("t", TRANSFORMATIONS, ids=lambda t: t.name)
-def test_map_and_inverse(model_name: str, t) -> None:  # noqa: ANN001
+def test_map_and_inverse(model_name: str, t) -> None:
     f = MODELS[model_name]()
     if not t.accepts(f):
         pytest.skip(f"{t.name} does not apply to {model_name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,9 +44,15 @@ def test_hit_after_miss(tmp_path: Path) -> None:
         {"seed": 7},
     ],
 )
-def test_any_changed_parameter_misses(tmp_path: Path, change: dict) -> None:
+def test_any_changed_parameter_misses(tmp_path: Path, change: dict[str, Any]) -> None:
     cached, inner = _counting(tmp_path)
-    base = {"messages": MESSAGES, "json_schema": SCHEMA, "temperature": 0.0, "max_tokens": 100, "seed": None}
+    base: dict[str, Any] = {
+        "messages": MESSAGES,
+        "json_schema": SCHEMA,
+        "temperature": 0.0,
+        "max_tokens": 100,
+        "seed": None,
+    }
     cached.chat(**base)
     response = cached.chat(**{**base, **change})
     assert not response.cached
@@ -113,7 +120,7 @@ def _writer(path: str, worker: int) -> None:
 
 def test_concurrent_processes(tmp_path: Path) -> None:
     path = str(tmp_path / "c.sqlite")
-    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    ctx: Any = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     procs = [ctx.Process(target=_writer, args=(path, worker)) for worker in range(4)]
     for proc in procs:
         proc.start()

@@ -158,3 +158,12 @@ def test_default_model_joins_lazily(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert calls == []
     assert backend.model_path == model and backend.model_path == model
     assert calls == [marker]
+
+
+def test_model_name_follows_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    model = tmp_path / "my-model-q8_0.gguf"
+    model.write_bytes(b"GGUF")
+    assert EmbeddedBackend().model == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    monkeypatch.setenv("OPTCOPILOT_MODEL_PATH", str(model))
+    backend = EmbeddedBackend()
+    assert (backend.model, backend.model_path) == ("my-model-q8_0", model)

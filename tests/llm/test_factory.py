@@ -124,6 +124,16 @@ def test_unknown_option_is_llm_error() -> None:
         make_backend("openai:m", temperature_default=3)
 
 
+def test_on_prepare_is_accepted_for_every_kind() -> None:
+    def hook() -> None:
+        raise AssertionError("not called by construction")
+
+    assert isinstance(make_backend("scripted", answers=[], on_prepare=hook), ScriptedBackend)
+    assert isinstance(make_backend("openai:m", cache=False, on_prepare=hook), OpenAIBackend)
+    local = make_backend("local", cache=False, on_prepare=hook)
+    assert local._on_prepare is hook  # type: ignore[attr-defined]
+
+
 def test_base_make_backend_delegates() -> None:
     assert isinstance(base.make_backend("scripted", answers=[]), ScriptedBackend)
 

@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -199,7 +200,7 @@ def test_racing_processes_produce_one_correct_file(tmp_path: Path) -> None:
     log = tmp_path / "prepared.log"
     sha = hashlib.sha256(blob).hexdigest()
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    ctx = multiprocessing.get_context(method)
+    ctx: Any = multiprocessing.get_context(method)
     start_at = time.time() + 0.5
     args = ([str(p) for p in parts], str(dest), sha, str(log), start_at)
     procs = [ctx.Process(target=_race_worker, args=args) for _ in range(4)]
