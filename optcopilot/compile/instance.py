@@ -450,6 +450,7 @@ class _Grounder:
         for element in self.domain(plan.domain, scope):
             tc = element if len(element) != 1 or type(element[0]) in _PLAIN else _components(element[0])
             pos = position.get(tc if v_only_t else v_pre + tc + v_post if v_has_t else v_pre + v_post)
+            coef: Any
             if has_param:
                 coef = table.get(p_pre + tc + p_post if p_has_t else p_pre + p_post, _MISSING)
             else:
@@ -548,8 +549,10 @@ def _sum_plan(node: Aggregate, families: dict[str, VarFamily], params: dict[str,
     var_index = _plain_names(var_node.indices, target)
     if var_index is None:
         return None
+    param: str | None = None
+    param_index: tuple[str, ...] = ()
     if isinstance(coef_node, Num):
-        param, param_index, const = None, (), float(coef_node.value)
+        const = float(coef_node.value)
     elif isinstance(coef_node, Index) and coef_node.base in params and coef_node.base not in families:
         index = _plain_names(coef_node.indices, target)
         if index is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import chain
 from operator import itemgetter
+from typing import cast
 
 import highspy
 import numpy as np
@@ -65,9 +66,9 @@ def row_arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
 def _linear_row_arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """`row_arrays` without a Python loop per nonzero, for the usual case where every row body is a Poly
     of single-variable monomials; None otherwise (the loop then gives the same arrays or error)."""
-    bodies = [row.body for row in inst.rows]
-    if not all(type(b) is Poly for b in bodies):
+    if not all(type(row.body) is Poly for row in inst.rows):
         return None
+    bodies = cast(list[Poly], [row.body for row in inst.rows])
     total = sum(map(len, bodies))
     monomials = list(chain.from_iterable(bodies))
     if total and set(map(len, monomials)) != {1}:

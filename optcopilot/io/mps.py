@@ -33,6 +33,7 @@ import tempfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import highspy
@@ -40,7 +41,16 @@ import numpy as np
 
 from optcopilot.compile.instance import Instance, ProblemClass, instantiate
 from optcopilot.compile.to_highs import NotLinearError, build_highs
-from optcopilot.ir.model import ConstraintDef, Formulation, ObjectiveDef, ParamDef, SetDef, VarDef
+from optcopilot.ir.model import (
+    ConstraintDef,
+    Domain,
+    Formulation,
+    ObjectiveDef,
+    ParamDef,
+    Sense,
+    SetDef,
+    VarDef,
+)
 from optcopilot.solve.result import Result
 
 READ_SUFFIXES = (".mps", ".mps.gz", ".lp")
@@ -48,6 +58,7 @@ WRITE_SUFFIXES = (".mps", ".lp")
 
 # group -> (variable, set of columns, indexed set of a row's nonzero columns)
 GROUPS: tuple[tuple[str, str, str], ...] = (("x", "C", "RC"), ("y", "I", "RI"), ("z", "B", "RB"))
+DOMAINS: tuple[Domain, Domain, Domain] = ("continuous", "integer", "binary")
 # row type -> (constraint name, set of rows)
 ROW_TYPES: tuple[tuple[str, str], ...] = (("le", "ROWS_L"), ("ge", "ROWS_G"), ("eq", "ROWS_E"),
                                           ("ranged", "ROWS_R"))
@@ -231,7 +242,7 @@ class _Builder:
         out = []
         for g in present:
             var, cset, _ = GROUPS[g]
-            domain = ("continuous", "integer", "binary")[g]
+            domain = DOMAINS[g]
             if g == 2:
                 out.append(VarDef(name=var, index=[cset], domain=domain, description="binary columns"))
                 continue
@@ -256,7 +267,7 @@ class _Builder:
         names = np.array(self.cols, dtype=object)[col_idx].tolist()
         values = vals.tolist()
         a_rows: dict[str, dict[str, float]] = {}
-        members: list[dict[str, list[str]]] = [{}, {}, {}]
+        members: list[dict[str, list[Any]]] = [{}, {}, {}]
         nonempty = np.zeros(self.m, dtype=bool)
         for r, row in enumerate(self.rows):
             start, end = bounds[3 * r], bounds[3 * r + 3]
@@ -282,7 +293,8 @@ class _Builder:
         params.append(ParamDef(name="A", index=["ROWS", "COLS"], value=a_rows, default=0.0,
                                description="constraint coefficients (nonzeros)"))
         rhs = np.select([kind == 0, kind == 1, kind == 2], [rhi, rlo, rlo], 0.0)
-        params.append(_sparse_param("rhs", "right-hand side of <=, >= and == rows", rhs, self.rows, default=0.0))
+        params.append(_sparse_param("rhs", "right-hand side of <=, >= and == rows", rhs, self.rows, default=0.0,
+                                    index="ROWS"))
         ranged = kind == 3
         if ranged.any():
             sel = rows[ranged].tolist()
@@ -336,7 +348,7 @@ class _Builder:
         if offset != 0.0:
             params.append(ParamDef(name="obj_offset", value=offset, description="objective constant"))
             terms.append("obj_offset")
-        sense = "maximize" if self.lp.sense_ == highspy.ObjSense.kMaximize else "minimize"
+        sense: Sense = "maximize" if self.lp.sense_ == highspy.ObjSense.kMaximize else "minimize"
         return ObjectiveDef(sense=sense, expression=" + ".join(terms), description="objective of the model file")
 
     def _quadratic(self, params: list[ParamDef], sets: list[SetDef], group: np.ndarray) -> list[str]:
@@ -357,7 +369,7 @@ class _Builder:
             key = (min(i, k), max(i, k))
             coef[key] = coef.get(key, 0.0) + factor * v
         table: dict[str, dict[str, float]] = {}
-        pairs: dict[tuple[int, int], list[list[str]]] = {}
+        pairs: dict[tuple[int, int], list[Any]] = {}
         for (i, k), v in coef.items():
             a, b = (i, k) if group[i] <= group[k] else (k, i)
             table.setdefault(self.cols[a], {})[self.cols[b]] = v
@@ -377,10 +389,9 @@ def _data(values: np.ndarray) -> list[float | str]:
     return [v if math.isfinite(v) else ("inf" if v > 0 else "-inf") for v in values.tolist()]
 
 
-def _sparse_param(name: str, description: str, values: np.ndarray, keys: list[str],
-                  default: float = 0.0) -> ParamDef:
-    """A parameter over COLS/ROWS holding only the entries that differ from `default`."""
-    index = "ROWS" if name == "rhs" else "COLS"
+def _sparse_param(name: str, description: str, values: np.ndarray, keys: list[str], default: float = 0.0,
+                  index: str = "COLS") -> ParamDef:
+    """A parameter over COLS (or ROWS) holding only the entries that differ from `default`."""
     sel = np.nonzero(values != default)[0]
     table = dict(zip([keys[i] for i in sel.tolist()], _data(values[sel]), strict=True))
     return ParamDef(name=name, index=[index], value=table, default=default, description=description)

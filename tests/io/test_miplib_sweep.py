@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from optcopilot.io.mps import read_model_file
@@ -9,7 +11,9 @@ from optcopilot.solve.api import solve
 from optcopilot.solve.result import Termination
 from tests.io.miplib import miplib_path, read_solu, rel_close
 
-TIME_LIMIT = 120.0  # per instance; the slowest (air05) takes about 20 s with one thread
+# per instance: the slowest (air05, misc07, rout) take about 20 s with one thread on an idle machine, and
+# up to ~100 s when the machine is shared; raise it with OPTCOPILOT_MIPLIB_TIME_LIMIT on a slow runner
+TIME_LIMIT = float(os.environ.get("OPTCOPILOT_MIPLIB_TIME_LIMIT", "120"))
 
 
 def _names() -> list[str]:
