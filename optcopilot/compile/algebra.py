@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 Monomial = tuple[int, ...]
 
@@ -36,7 +35,7 @@ class NL:
     args: tuple[Value, ...]
 
 
-Value = Union[float, Poly, NL]
+Value = float | Poly | NL
 
 
 def variable(var_id: int) -> Poly:
@@ -85,7 +84,7 @@ def mul(a: Value, b: Value) -> Value:
     if isinstance(a, float | int) and isinstance(b, float | int):
         return a * b
     if isinstance(a, NL) or isinstance(b, NL):
-        if is_const(a) and a == 0 or is_const(b) and b == 0:
+        if (is_const(a) and a == 0) or (is_const(b) and b == 0):
             return 0.0
         return NL("*", (a, b))
     if isinstance(a, float | int):

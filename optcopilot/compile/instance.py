@@ -9,12 +9,25 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from optcopilot.compile.algebra import NL, Poly, Value, add, add_into, apply, degree, div, mul, neg, power, sub
+from optcopilot.compile.algebra import (
+    NL,
+    Poly,
+    Value,
+    add,
+    add_into,
+    apply,
+    degree,
+    div,
+    mul,
+    neg,
+    power,
+    sub,
+)
 from optcopilot.ir.data import Key, ModelData, key_text, max_set_size, resolve_data
 from optcopilot.ir.errors import FormulationError, Issue
 from optcopilot.ir.expr import (
@@ -39,7 +52,7 @@ from optcopilot.ir.model import Formulation
 from optcopilot.ir.validate import ParsedFormulation, parse_formulation
 
 
-class ProblemClass(str, Enum):
+class ProblemClass(StrEnum):
     LP = "LP"
     MILP = "MILP"
     QP = "QP"
@@ -303,7 +316,7 @@ class _Grounder:
             raise self.fail(f"{name}[{key_text(key)}] has no value (index outside {p.index} or value missing; "
                             "give a 'default' or guard the index with an 'if')", "index-out-of-set") from None
 
-    def eval(self, node: Node, scope: _Scope) -> Any:  # noqa: C901 - one dispatch over node types
+    def eval(self, node: Node, scope: _Scope) -> Any:
         t = type(node)
         if t is Num:
             return node.value  # type: ignore[attr-defined]

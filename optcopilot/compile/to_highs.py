@@ -142,7 +142,7 @@ def _pass_hessian(h: highspy.Highs, n: int, quad: Poly, sign: float) -> None:
     hess = highspy.HighsHessian()
     hess.dim_ = n
     hess.format_ = highspy.HessianFormat.kTriangular
-    hess.start_ = start + [len(index)]
+    hess.start_ = [*start, len(index)]
     hess.index_ = index
     hess.value_ = value
     h.passHessian(hess)

@@ -31,17 +31,25 @@ from optcopilot.llm.weights import MODEL_FILENAME, MODEL_PATH_ENV, OFFICIAL_MODE
 DEFAULT_N_CTX = 8192
 _PROMPT_CACHE_MIB = 512
 _N_BATCH = 512  # prompt chunk size; progress (and so cancellation) happens between chunks
+THREADS_ENV = "OPTCOPILOT_LLM_THREADS"
 
 _SERVERS: dict[tuple[str, int, int, bool], Any] = {}
 _SERVERS_LOCK = threading.Lock()
 
 
 def default_threads() -> int:
-    """Threads for llama.cpp: the CPUs this process may run on."""
+    """Threads for llama.cpp: env ``OPTCOPILOT_LLM_THREADS``, else -1 (llama.cpp uses the physical cores).
+
+    On a machine busy with other work (e.g. several model processes on 2 cores) 1 thread, or
+    ``OMP_WAIT_POLICY=PASSIVE`` set before start-up, is several times faster than spinning on all cores.
+    """
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if not value:
+        return -1
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+        return max(1, int(value))
+    except ValueError as exc:
+        raise LLMError(f"{THREADS_ENV} must be a whole number of threads, not {value!r}.") from exc
 
 
 def load_server(

@@ -15,7 +15,13 @@ if importlib.util.find_spec("optcopilot") is None:  # running plain `pytest` fro
 REAL_CACHE_DIR = os.environ.get("OPTCOPILOT_CACHE_DIR")
 """The cache dir outside the tests (the slow test reuses the real joined model from there)."""
 
-_ENV_VARS = ("OPTCOPILOT_LLM", "OPTCOPILOT_MODEL_PATH", "OPENAI_BASE_URL", "OPENAI_API_KEY")
+_ENV_VARS = (
+    "OPTCOPILOT_LLM",
+    "OPTCOPILOT_MODEL_PATH",
+    "OPTCOPILOT_LLM_THREADS",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_KEY",
+)
 
 
 @pytest.fixture(autouse=True)

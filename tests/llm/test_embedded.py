@@ -167,3 +167,12 @@ def test_model_name_follows_env_override(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("OPTCOPILOT_MODEL_PATH", str(model))
     backend = EmbeddedBackend()
     assert (backend.model, backend.model_path) == ("my-model-q8_0", model)
+
+
+def test_thread_count_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert embedded.default_threads() == -1  # llama.cpp picks the physical core count
+    monkeypatch.setenv("OPTCOPILOT_LLM_THREADS", "1")
+    assert embedded.default_threads() == 1
+    monkeypatch.setenv("OPTCOPILOT_LLM_THREADS", "many")
+    with pytest.raises(LLMError, match="OPTCOPILOT_LLM_THREADS"):
+        embedded.default_threads()
