@@ -37,7 +37,7 @@ def extract_code(text: str) -> str:
     blocks = re.findall(r"```[a-zA-Z]*\n(.*?)```", text, flags=re.DOTALL)
     if blocks:
         return max(blocks, key=len)
-    return text.split("```")[0] if text.count("```") == 1 else text
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("```"))
 
 
 def parse_dsl(text: str) -> Formulation:
@@ -115,6 +115,7 @@ class _Builder:
         self.objective: ObjectiveDef | None = None
         self.constraints: list[ConstraintDef] = []
         self.names: set[str] = set()
+        self.aliases: dict[str, ast.expr] = {}
 
     def build(self) -> Formulation:
         if self.objective is None:
@@ -193,7 +194,11 @@ class _Builder:
         if isinstance(value, ast.List | ast.Tuple | ast.Dict):
             self.params.append(self._param_value(name, literal(value), [], value))
             return
-        number = literal(value)
+        try:
+            number = literal(value)
+        except DSLError:
+            self.aliases[name] = self.inline(value)  # `area = x*y`: a named expression, inlined where used
+            return
         if not isinstance(number, int | float):
             raise _fail(value, "a scalar parameter must be a number")
         self.params.append(ParamDef(name=name, value=number))
@@ -212,10 +217,16 @@ class _Builder:
                 raise _fail(node, "only one objective is allowed")
             if len(node.args) != 1:
                 raise _fail(node, f"{func} takes exactly one expression")
-            self.objective = ObjectiveDef(sense=func[:3], expression=ast.unparse(node.args[0]),  # type: ignore[arg-type]
+            self.objective = ObjectiveDef(sense=func[:3], expression=self.text(node.args[0]),  # type: ignore[arg-type]
                                           description=self._kw_str(node, "desc", "description") or "")
             return
         if func in CONSTRAINT_CALLS:
+            arg = node.args[0] if len(node.args) == 1 else None
+            if isinstance(arg, ast.GeneratorExp) and isinstance(arg.elt, ast.Compare):  # (e <= b for i in I)
+                clauses = [f"{ast.unparse(g.target)} in {ast.unparse(g.iter)}"
+                           + "".join(f" if {ast.unparse(c)}" for c in g.ifs) for g in arg.generators]
+                self.constraints.append(self._constraint(arg.elt, node, [*loops, *clauses]))
+                return
             if len(node.args) != 1 or not isinstance(node.args[0], ast.Compare):
                 raise _fail(node, "subject_to takes one comparison, e.g. subject_to(2*x + y <= 10)")
             self.constraints.append(self._constraint(node.args[0], node, loops))
@@ -223,6 +234,23 @@ class _Builder:
         raise _fail(node, f"unknown statement {func!r}")
 
     # pieces ---------------------------------------------------------------------------------------------
+    def inline(self, node: ast.expr) -> ast.expr:
+        """A copy of `node` with named expressions (aliases) substituted, as syntax only."""
+        if not self.aliases:
+            return node
+        aliases = self.aliases
+
+        class _Sub(ast.NodeTransformer):
+            def visit_Name(self, n: ast.Name) -> ast.AST:
+                return aliases[n.id] if n.id in aliases and isinstance(n.ctx, ast.Load) else n
+
+        import copy
+
+        return _Sub().visit(copy.deepcopy(node))  # type: ignore[no-any-return]
+
+    def text(self, node: ast.expr) -> str:
+        return ast.unparse(self.inline(node))
+
     def _kw_str(self, call: ast.Call, *names: str) -> str | None:
         for kw in call.keywords:
             if kw.arg in names:
@@ -244,7 +272,7 @@ class _Builder:
         forall = (self._kw_str(call, "forall", "for_all") if call else None)
         clauses = [*loops, forall] if forall else loops
         desc = (self._kw_str(call, "desc", "description") if call else None) or ""
-        return ConstraintDef(name=name, expression=ast.unparse(cmp), forall=", ".join(clauses) or None,
+        return ConstraintDef(name=name, expression=self.text(cmp), forall=", ".join(clauses) or None,
                              description=desc)
 
     def var(self, name: str, call: ast.Call) -> VarDef:

@@ -37,7 +37,7 @@ from optcopilot.llm.base import LLMBackend, LLMError, LLMTimeout
 from optcopilot.solve.api import UnknownSolverError, solve
 from optcopilot.solve.result import Result, Termination
 
-DEFAULT_SURFACE = "json"
+DEFAULT_SURFACE = "dsl"
 DEFAULT_MAX_TOKENS = 1536
 SAMPLE_TEMPERATURE = 0.7
 REL_TOL = 1e-6

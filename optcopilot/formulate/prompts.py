@@ -61,7 +61,8 @@ _COMMON = """Rules:
 _JSON_RULES = """You turn an optimization word problem into a model in JSON with five parts:
 sets (finite index sets), parameters (named data), variables, objective, constraints.
 """ + _COMMON + """
-- Small problems need no sets: use one scalar variable per decision (index []).
+- Small problems need no sets and no parameters: one scalar variable per decision (index []) and the
+  numbers written directly in the expressions. Parameters are only for data indexed by sets.
 - Parameter values: a number (index []), or a list aligned with the elements of its index sets.
 - forall is "" when the constraint is not repeated."""
 

@@ -9,7 +9,14 @@ import pytest
 
 from optcopilot.cli.main import main
 
-ANSWER = json.dumps({
+DSL_ANSWER = """```python
+chairs = var(integer, desc="chairs made")
+tables = var(integer, desc="tables made")
+maximize(30*chairs + 50*tables)
+subject_to(4*chairs + 6*tables <= 240, name="carpentry")
+subject_to(chairs + 3*tables <= 90, name="finishing")
+```"""
+JSON_ANSWER = json.dumps({
     "sets": [], "parameters": [],
     "variables": [{"name": "chairs", "description": "chairs made", "index": [], "type": "integer", "lb": 0,
                    "ub": None},
@@ -37,7 +44,7 @@ def _problem(tmp_path: Path, text: str | bytes = "Chairs and tables; maximize pr
 
 
 def test_solve_text_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, [ANSWER]), "--json"])
+    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, [DSL_ANSWER]), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert out["status"] == "optimal" and out["objective"] == pytest.approx(1900.0)
@@ -46,16 +53,18 @@ def test_solve_text_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_solve_text_human_with_repair(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, ["not json", ANSWER])])
+    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, ["x = eval('1')", DSL_ANSWER])])
     out = capsys.readouterr().out
     assert code == 0
     assert "Objective" in out and "1900" in out and "carpentry" in out and "attempt 2 (repair" in out
 
 
-def test_formulate_writes_ir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("surface, answer", [("json", JSON_ANSWER), ("dsl", DSL_ANSWER)])
+def test_formulate_writes_ir(tmp_path: Path, capsys: pytest.CaptureFixture[str], surface: str, answer: str) -> None:
     target = tmp_path / "model.json"
-    code = main(["formulate", _problem(tmp_path), "--llm", _script(tmp_path, [ANSWER]), "-o", str(target)])
-    assert code == 0 and json.loads(target.read_text())["objective"]["expression"] == "30*chairs + 50*tables"
+    code = main(["formulate", _problem(tmp_path), "--surface", surface, "--llm", _script(tmp_path, [answer]),
+                 "-o", str(target)])
+    assert code == 0 and json.loads(target.read_text())["objective"]["expression"].replace(" ", "") == "30*chairs+50*tables"
 
 
 @pytest.mark.parametrize("content, message", [
@@ -66,21 +75,28 @@ def test_formulate_writes_ir(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 ])
 def test_bad_problem_files(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | bytes,
                            message: str) -> None:
-    code = main(["solve", _problem(tmp_path, content), "--llm", _script(tmp_path, [ANSWER])])
+    code = main(["solve", _problem(tmp_path, content), "--llm", _script(tmp_path, [DSL_ANSWER])])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
 def test_missing_data_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["solve", _problem(tmp_path), "--data", str(tmp_path / "nope.csv"),
-                 "--llm", _script(tmp_path, [ANSWER])])
+                 "--llm", _script(tmp_path, [DSL_ANSWER])])
     assert code == 2 and "no such data file" in capsys.readouterr().err
 
 
 def test_llm_answer_never_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, ["no", "still no", "nope"])])
+    code = main(["formulate", _problem(tmp_path), "--surface", "json",
+                 "--llm", _script(tmp_path, ["no", "still no", "nope"])])
     err = capsys.readouterr().err
     assert code == 1 and "not valid JSON" in err and len(err.strip().splitlines()) == 1
+
+
+def test_llm_answer_never_a_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["solve", _problem(tmp_path), "--llm", _script(tmp_path, ["no", "still no", "nope"])])
+    err = capsys.readouterr().err
+    assert code == 1 and "did not produce a valid model after 3" in err and len(err.strip().splitlines()) == 1
 
 
 def test_llm_timeout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,8 +107,7 @@ def test_llm_timeout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_infeasible_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bad = json.loads(ANSWER)
-    bad["constraints"].append({"name": "too_many", "expression": "chairs >= 1000", "forall": ""})
-    code = main(["solve", _problem(tmp_path), "--max-repairs", "0", "--llm", _script(tmp_path, [json.dumps(bad)])])
+    bad = DSL_ANSWER.replace("```\n", "").rstrip("`") + "\nsubject_to(chairs >= 1000, name='too_many')"
+    code = main(["solve", _problem(tmp_path), "--max-repairs", "0", "--llm", _script(tmp_path, [bad])])
     err = capsys.readouterr().err
     assert code == 1 and "infeasible" in err

@@ -83,3 +83,17 @@ def test_refused_expression_inside_objective() -> None:
 def test_errors_are_located(code: str, message: str) -> None:
     with pytest.raises(DSLError, match=message):
         parse_dsl(code)
+
+
+def test_named_expression_is_inlined() -> None:
+    f = parse_dsl("x = var(ub=3)\ny = var(ub=2)\nprofit = 5*x + 4*y\nmaximize(profit)\nsubject_to(profit <= 100)")
+    assert f.objective.expression.replace(" ", "") == "5*x+4*y"
+    assert not f.parameters
+    assert solve(f).objective == pytest.approx(23.0)
+
+
+def test_generator_constraint_becomes_forall() -> None:
+    f = parse_dsl("C = set('a', 'b')\nx = var(C)\nmaximize(sum(x[c] for c in C))\n"
+                  "subject_to((x[c] <= 5 for c in C if c != 'b'), name='cap')\nsubject_to(x['b'] <= 1)")
+    assert f.constraints[0].forall == "c in C if c != 'b'"
+    assert solve(f).objective == pytest.approx(6.0)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from optcopilot.formulate.pipeline import (
-    formulate_and_solve,
-    formulate_only,
-    group_by_objective,
-    parse_answer,
-)
+from optcopilot.formulate import pipeline
+from optcopilot.formulate.pipeline import group_by_objective, parse_answer
 from optcopilot.llm import ScriptedBackend
+
+
+def formulate_and_solve(text: str, llm: ScriptedBackend, **kw: Any) -> pipeline.Outcome:
+    """The pipeline on the JSON surface (these tests script JSON answers)."""
+    return pipeline.formulate_and_solve(text, llm, **{"surface": "json", **kw})
+
+
+def formulate_only(text: str, llm: ScriptedBackend, **kw: Any) -> pipeline.Outcome:
+    return pipeline.formulate_only(text, llm, **{"surface": "json", **kw})
 
 
 def model(obj: str = "3*x + 2*y", cap: str = "x + y <= 4", sense: str = "maximize") -> str:
