@@ -284,8 +284,12 @@ def _unbounded_variables(instance: Instance) -> list[str]:
 
 # answers ----------------------------------------------------------------------------------------------------
 def parse_answer(text: str, surface: str, data: TableData | None = None) -> Formulation:
-    """Turn an LLM answer into a Formulation (table data merged in); ValueError with a precise reason."""
-    if surface == "dsl":
+    """Turn an LLM answer into a Formulation (table data merged in); ValueError with a precise reason.
+
+    A JSON object is read as the JSON surface whatever surface was asked for: other models (and scripted
+    answers) may prefer it, and the content is declarative either way.
+    """
+    if surface == "dsl" and not _looks_like_json(text):
         formulation = parse_dsl(text)
     else:
         payload = _json_payload(text)
@@ -298,6 +302,11 @@ def parse_answer(text: str, surface: str, data: TableData | None = None) -> Form
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _looks_like_json(text: str) -> bool:
+    body = re.sub(r"^```(?:json)?\s*", "", text.strip())
+    return body.startswith("{")
 
 
 def tidy(f: Formulation) -> Formulation:

@@ -7,18 +7,12 @@ worker (`run_isolated`); the functions below named `inspect_*` run there.
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # plain `pytest` from a checkout: make `tests.problems` importable
-    sys.path.insert(0, str(ROOT))
-
-from optcopilot.compile.instance import Instance, instantiate  # noqa: E402
-from optcopilot.compile.to_ortools import (  # noqa: E402
+from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.compile.to_ortools import (
     IsolatedCallError,
     OrToolsConflictError,
     OrToolsUnsupportedError,
@@ -28,8 +22,8 @@ from optcopilot.compile.to_ortools import (  # noqa: E402
     ortools_loaded,
     run_isolated,
 )
-from optcopilot.ir.model import Formulation  # noqa: E402
-from tests.problems import BY_NAME  # noqa: E402
+from optcopilot.ir.model import Formulation
+from tests.problems import BY_NAME
 
 HERE = "tests.compile.test_ortools_build"
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1

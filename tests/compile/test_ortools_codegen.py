@@ -12,22 +12,18 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # plain `pytest` from a checkout: make `tests.problems` importable
-    sys.path.insert(0, str(ROOT))
-
-from optcopilot.compile.algebra import evaluate  # noqa: E402
-from optcopilot.compile.codegen_common import CodegenError  # noqa: E402
-from optcopilot.compile.codegen_ortools import (  # noqa: E402
+from optcopilot.compile.algebra import evaluate
+from optcopilot.compile.codegen_common import CodegenError
+from optcopilot.compile.codegen_ortools import (
     OrToolsCodegenError,
     emit_ortools,
     ortools_backend,
 )
-from optcopilot.compile.instance import Instance, instantiate  # noqa: E402
-from optcopilot.compile.to_ortools import ortools_loaded  # noqa: E402
-from optcopilot.ir.model import Formulation  # noqa: E402
-from optcopilot.solve.api import solve  # noqa: E402
-from tests.problems import BY_NAME, PROBLEMS  # noqa: E402
+from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.compile.to_ortools import ortools_loaded
+from optcopilot.ir.model import Formulation
+from optcopilot.solve.api import solve
+from tests.problems import BY_NAME, PROBLEMS
 
 
 def _f(spec: dict[str, Any]) -> Formulation:

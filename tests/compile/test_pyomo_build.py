@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pyomo.environ as pyo
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # plain `pytest` from a checkout: make `tests.problems` importable
-    sys.path.insert(0, str(ROOT))
-
-from optcopilot.compile.algebra import NL, Poly, evaluate  # noqa: E402
-from optcopilot.compile.instance import instantiate  # noqa: E402
-from optcopilot.compile.to_pyomo import (  # noqa: E402
+from optcopilot.compile.algebra import NL, Poly, evaluate
+from optcopilot.compile.instance import instantiate
+from optcopilot.compile.to_pyomo import (
     UnsupportedExpressionError,
     build_pyomo,
     to_pyomo_expr,
 )
-from optcopilot.ir.model import Formulation  # noqa: E402
-from tests.problems import BY_NAME, PROBLEMS  # noqa: E402
+from optcopilot.ir.model import Formulation
+from tests.problems import BY_NAME, PROBLEMS
 
 
 def test_indexed_components_and_maps() -> None:

@@ -11,11 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # plain `pytest` from a checkout: make `tests.problems` importable
-    sys.path.insert(0, str(ROOT))
-
-from optcopilot.compile.codegen_common import (  # noqa: E402
+from optcopilot.compile.codegen_common import (
     FLAT_NAME_SOURCE,
     CodegenError,
     ExprWriter,
@@ -28,14 +24,14 @@ from optcopilot.compile.codegen_common import (  # noqa: E402
     safe_identifier,
     set_source,
 )
-from optcopilot.compile.codegen_pyomo import PYOMO_DIALECT, emit_pyomo  # noqa: E402
-from optcopilot.compile.instance import instantiate, var_label  # noqa: E402
-from optcopilot.ir.data import resolve_data  # noqa: E402
-from optcopilot.ir.expr import parse_expression  # noqa: E402
-from optcopilot.ir.model import Formulation  # noqa: E402
-from optcopilot.ir.validate import parse_formulation  # noqa: E402
-from optcopilot.solve.api import solve  # noqa: E402
-from tests.problems import BY_NAME, PROBLEMS  # noqa: E402
+from optcopilot.compile.codegen_pyomo import PYOMO_DIALECT, emit_pyomo
+from optcopilot.compile.instance import instantiate, var_label
+from optcopilot.ir.data import resolve_data
+from optcopilot.ir.expr import parse_expression
+from optcopilot.ir.model import Formulation
+from optcopilot.ir.validate import parse_formulation
+from optcopilot.solve.api import solve
+from tests.problems import BY_NAME, PROBLEMS
 
 # ---- codegen_common ------------------------------------------------------------------------------
 

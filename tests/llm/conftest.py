@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
-
-if importlib.util.find_spec("optcopilot") is None:  # running plain `pytest` from a checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 REAL_CACHE_DIR = os.environ.get("OPTCOPILOT_CACHE_DIR")
 """The cache dir outside the tests (the slow test reuses the real joined model from there)."""

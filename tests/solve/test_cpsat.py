@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import itertools
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # plain `pytest` from a checkout: make `tests.problems` importable
-    sys.path.insert(0, str(ROOT))
-
-from optcopilot.compile.algebra import evaluate  # noqa: E402
-from optcopilot.compile.instance import Instance, instantiate  # noqa: E402
-from optcopilot.compile.to_ortools import cp_friendly_problems, run_isolated  # noqa: E402
-from optcopilot.ir.model import Formulation  # noqa: E402
-from optcopilot.solve.api import get_solver, solve  # noqa: E402
-from optcopilot.solve.cpsat import CpSatSolver  # noqa: E402
-from optcopilot.solve.result import Result, Termination  # noqa: E402
-from tests.problems import BY_NAME, PROBLEMS, applicable  # noqa: E402
+from optcopilot.compile.algebra import evaluate
+from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.compile.to_ortools import cp_friendly_problems, run_isolated
+from optcopilot.ir.model import Formulation
+from optcopilot.solve.api import get_solver, solve
+from optcopilot.solve.cpsat import CpSatSolver
+from optcopilot.solve.result import Result, Termination
+from tests.problems import BY_NAME, PROBLEMS, applicable
 
 ASSIGN_COST = [[7, 3, 9], [2, 8, 6], [5, 4, 1]]
 ASSIGNMENT = Formulation.model_validate({

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # plain `pytest` from a checkout: make `tests.problems` importable
-    sys.path.insert(0, str(ROOT))
-
-from optcopilot.compile.instance import Instance, instantiate  # noqa: E402
-from optcopilot.compile.to_ortools import run_isolated  # noqa: E402
-from optcopilot.ir.model import Formulation  # noqa: E402
-from optcopilot.solve.api import get_solver, solve  # noqa: E402
-from optcopilot.solve.mathopt import MathOptSolver, default_solver_type  # noqa: E402
-from optcopilot.solve.result import Result, Termination  # noqa: E402
-from tests.problems import BY_NAME, PROBLEMS, Problem, applicable  # noqa: E402
+from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.compile.to_ortools import run_isolated
+from optcopilot.ir.model import Formulation
+from optcopilot.solve.api import get_solver, solve
+from optcopilot.solve.mathopt import MathOptSolver, default_solver_type
+from optcopilot.solve.result import Result, Termination
+from tests.problems import BY_NAME, PROBLEMS, Problem, applicable
 
 DUALS_LP = Formulation.model_validate({
     "name": "duals",

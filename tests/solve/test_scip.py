@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import importlib
 import math
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # plain `pytest` from a checkout: make `tests.problems` importable
-    sys.path.insert(0, str(ROOT))
-
-from optcopilot.compile.instance import Instance, instantiate  # noqa: E402
-from optcopilot.ir.model import Formulation  # noqa: E402
-from optcopilot.solve.api import SOLVERS, solve  # noqa: E402
-from optcopilot.solve.base import Solver  # noqa: E402
-from optcopilot.solve.result import Termination  # noqa: E402
-from optcopilot.solve.scip import ScipSolver, build_scip, scip_expr  # noqa: E402
-from tests.problems import BY_NAME, PROBLEMS, Problem, applicable  # noqa: E402
+from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.ir.model import Formulation
+from optcopilot.solve.api import SOLVERS, solve
+from optcopilot.solve.base import Solver
+from optcopilot.solve.result import Termination
+from optcopilot.solve.scip import ScipSolver, build_scip, scip_expr
+from tests.problems import BY_NAME, PROBLEMS, Problem, applicable
 
 _INSTANCES: dict[str, Instance] = {}
 

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # plain `pytest` from a checkout: make `tests.problems` importable
-    sys.path.insert(0, str(ROOT))
-
-from optcopilot.compile.instance import Instance, instantiate  # noqa: E402
-from optcopilot.ir.model import Formulation  # noqa: E402
-from optcopilot.solve.api import get_solver, solve  # noqa: E402
-from optcopilot.solve.highs import HighsSolver  # noqa: E402
-from optcopilot.solve.iis import deletion_filter  # noqa: E402
-from optcopilot.solve.pyomo_solver import PyomoSolver  # noqa: E402
-from optcopilot.solve.result import Termination  # noqa: E402
-from optcopilot.solve.scip import ScipSolver  # noqa: E402
-from tests.problems import BY_NAME, PROBLEMS  # noqa: E402
+from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.ir.model import Formulation
+from optcopilot.solve.api import get_solver, solve
+from optcopilot.solve.highs import HighsSolver
+from optcopilot.solve.iis import deletion_filter
+from optcopilot.solve.pyomo_solver import PyomoSolver
+from optcopilot.solve.result import Termination
+from optcopilot.solve.scip import ScipSolver
+from tests.problems import BY_NAME, PROBLEMS
 
 
 def rows_of(iis: list[str]) -> set[str]:

@@ -1,0 +1,81 @@
+"""Our pipeline against the direct-code baseline on one fixed stratified OptiBench sample, same model.
+
+    python benchmarks/bench_pipeline_vs_direct.py --n 60 --llm local --out runs/bench-optibench-60
+
+Both modes go through `optcopilot eval`'s runner (atomic JSONL, `--resume` by default), so a long run can
+be stopped and continued in parts. Prints, side by side: accuracy under the OptiBench rule (every key within
+1e-4), objective-only accuracy, execution rate and mean seconds per problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from optcopilot.eval.runner import run_eval
+
+MODES = ("pipeline", "direct-code")
+
+
+def objective_ok(rec: dict[str, Any], tol: float = 1e-4) -> bool:
+    """Objective-only verdict: the predicted objective within 1e-4 (abs or rel) of the reference objective."""
+    key = rec.get("objective_key")
+    ref = (rec.get("reference") or {}).get(key) if key else None
+    pred = rec.get("objective")
+    if ref is None or pred is None:
+        return False
+    return abs(pred - ref) <= tol or abs(pred - ref) <= tol * abs(ref)
+
+
+def table(out: Path, modes: list[str]) -> str:
+    rows = ["| mode | n | accuracy (all keys, 1e-4) | accuracy (objective only) | execution rate | mean s/problem |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for mode in modes:
+        path = out / mode / "results.jsonl"
+        if not path.exists():
+            continue
+        recs: dict[str, dict[str, Any]] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            recs.setdefault(rec["id"], rec)
+        n = len(recs)
+        if not n:
+            continue
+        allk = sum(bool((r.get("verdict") or {}).get("correct")) for r in recs.values())
+        obj = sum(objective_ok(r) for r in recs.values())
+        ran = sum(r.get("objective") is not None or r.get("status") in ("infeasible", "unbounded")
+                  for r in recs.values())
+        secs = sum(float(r.get("seconds") or 0.0) for r in recs.values()) / n
+        rows.append(f"| {mode} | {n} | {allk}/{n} = {allk / n:.1%} | {obj}/{n} = {obj / n:.1%} | "
+                    f"{ran}/{n} = {ran / n:.1%} | {secs:.1f} |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=60)
+    parser.add_argument("--dataset", default="optibench")
+    parser.add_argument("--llm", default="local")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--llm-timeout", type=float, default=300.0)
+    parser.add_argument("--summarize", action="store_true", help="only print the table of an existing --out")
+    args = parser.parse_args(argv)
+    out = args.out or Path("runs") / f"bench-{args.dataset}-{args.n}"
+    if not args.summarize:
+        for mode in args.modes:
+            run_eval(args.dataset, out_dir=out / mode, limit=args.n, sample="stratified", llm_spec=args.llm,
+                     mode=mode, resume=True, time_limit=args.time_limit, llm_timeout=args.llm_timeout)
+    print(f"{args.dataset}, stratified sample of {args.n} (seed 0), LLM {args.llm}")
+    print(table(out, args.modes))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
