@@ -39,6 +39,8 @@ from optcopilot.solve.result import Result, Termination
 
 DEFAULT_SURFACE = "dsl"
 DEFAULT_MAX_TOKENS = 1536
+DSL_MAX_TOKENS = 1024  # DSL answers run 100-400 tokens; a longer one is almost always a loop
+REPAIR_TEMPERATURE = 0.3  # at temperature 0 a repair often repeats the rejected answer word for word
 SAMPLE_TEMPERATURE = 0.7
 REL_TOL = 1e-6
 _SHOWN_ANSWER_CHARS = 4000
@@ -120,7 +122,7 @@ def _say(progress: Progress | None) -> Progress:
 
 
 def _context(text: str, backend: LLMBackend, tables: dict[str, str | Path] | None, surface: str,
-             max_repairs: int, solver: str, time_limit: float, llm_timeout: float, max_tokens: int,
+             max_repairs: int, solver: str, time_limit: float, llm_timeout: float, max_tokens: int | None,
              progress: Progress | None) -> _Context:
     if surface not in SURFACES:
         raise ValueError(f"unknown surface {surface!r}; choose from {', '.join(SURFACES)}")
@@ -129,6 +131,8 @@ def _context(text: str, backend: LLMBackend, tables: dict[str, str | Path] | Non
     data = load_tables(tables)
     base = [{"role": "system", "content": system_prompt(surface)}, *example_messages(surface),
             {"role": "user", "content": problem_message(text, data.describe())}]
+    if max_tokens is None:
+        max_tokens = DSL_MAX_TOKENS if surface == "dsl" else DEFAULT_MAX_TOKENS
     return _Context(backend, surface, data, base, max(0, max_repairs), solver, time_limit, llm_timeout,
                     max_tokens, _say(progress))
 
@@ -136,7 +140,7 @@ def _context(text: str, backend: LLMBackend, tables: dict[str, str | Path] | Non
 def formulate_and_solve(text: str, backend: LLMBackend, *, tables: dict[str, str | Path] | None = None,
                         samples: int = 1, max_repairs: int = 2, solver: str = "auto", time_limit: float = 30.0,
                         llm_timeout: float = 300.0, progress: Progress | None = None,
-                        surface: str = DEFAULT_SURFACE, max_tokens: int = DEFAULT_MAX_TOKENS) -> Outcome:
+                        surface: str = DEFAULT_SURFACE, max_tokens: int | None = None) -> Outcome:
     """Formulate `text` with the LLM, solve, repair on errors; with `samples>1` vote on the objective."""
     try:
         ctx = _context(text, backend, tables, surface, max_repairs, solver, time_limit, llm_timeout, max_tokens,
@@ -161,7 +165,7 @@ def formulate_and_solve(text: str, backend: LLMBackend, *, tables: dict[str, str
 def formulate_only(text: str, backend: LLMBackend, *, tables: dict[str, str | Path] | None = None,
                    samples: int = 1, max_repairs: int = 2, solver: str = "auto", time_limit: float = 30.0,
                    llm_timeout: float = 300.0, progress: Progress | None = None,
-                   surface: str = DEFAULT_SURFACE, max_tokens: int = DEFAULT_MAX_TOKENS) -> Outcome:
+                   surface: str = DEFAULT_SURFACE, max_tokens: int | None = None) -> Outcome:
     """Formulate without solving: the first formulation that parses and instantiates (no voting)."""
     try:
         ctx = _context(text, backend, tables, surface, max_repairs, solver, time_limit, llm_timeout, max_tokens,
@@ -196,8 +200,12 @@ def _run_chain(ctx: _Context, chain: _Chain, temperature: float, seed: int | Non
         ctx.progress(f"{label}{'writing the model' if round_no == 0 else f'repairing the model ({round_no})'}…")
         start = time.perf_counter()
         try:
+            temp, call_seed = temperature, seed
+            if round_no > 0:
+                temp = max(temperature, REPAIR_TEMPERATURE)
+                call_seed = (seed or 0) * 100 + round_no
             response = ctx.backend.chat(messages, json_schema=LLM_SCHEMA if ctx.surface == "json" else None,
-                                        temperature=temperature, max_tokens=ctx.max_tokens, seed=seed,
+                                        temperature=temp, max_tokens=ctx.max_tokens, seed=call_seed,
                                         timeout=ctx.llm_timeout)
         except LLMError as exc:  # keep a record of the failed call, then stop
             ctx.counter[0] += 1
