@@ -27,6 +27,7 @@ import highspy
 
 from optcopilot.compile.instance import instantiate
 from optcopilot.compile.to_highs import build_highs
+from optcopilot.eval.datasets import solu_optima as read_solu
 from optcopilot.io.mps import read_model_file
 from optcopilot.solve.highs import solve_loaded
 from optcopilot.solve.result import Termination
@@ -62,15 +63,6 @@ def data_dir(explicit: str | None) -> Path:
     return Path(explicit or env or REPO.parent / "shared" / "datasets").expanduser()
 
 
-def read_solu(path: Path) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and parts[0] == "=opt=":
-            out[parts[1]] = float(parts[2])
-        elif len(parts) >= 2 and parts[0] == "=inf=":
-            out[parts[1]] = None
-    return out
 
 
 _RAW_STATUS = {

@@ -593,6 +593,12 @@ def read_solu(path: Path) -> list[tuple[str, str, float | None]]:
     return rows
 
 
+def solu_optima(path: Path) -> dict[str, float | None]:
+    """{instance: reference optimum} from a ``.solu`` file, None for ``=inf=``; other statuses left out."""
+    return {name: (value if status == "opt" else None) for status, name, value in read_solu(path)
+            if status in ("opt", "inf")}
+
+
 def _solutions_csv(path: Path) -> dict[str, dict[str, str]]:
     if not path.exists():
         return {}

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.io.miplib import miplib_path, read_solu
+from optcopilot.eval.datasets import solu_optima as read_solu
+from tests.io.miplib import miplib_path
 
 
 @pytest.fixture(scope="session")

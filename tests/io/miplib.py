@@ -18,16 +18,6 @@ def miplib_path() -> Path:
     return data_root() / "miplib"
 
 
-def read_solu(path: Path) -> dict[str, float | None]:
-    """{instance: optimum} from a MIPLIB .solu file; None for `=inf=`."""
-    out: dict[str, float | None] = {}
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and parts[0] == "=opt=":
-            out[parts[1]] = float(parts[2])
-        elif len(parts) >= 2 and parts[0] == "=inf=":
-            out[parts[1]] = None
-    return out
 
 
 def rel_close(value: float | None, reference: float, tol: float = 1e-6) -> bool:

@@ -6,10 +6,11 @@ import os
 
 import pytest
 
+from optcopilot.eval.datasets import solu_optima as read_solu
 from optcopilot.io.mps import read_model_file
 from optcopilot.solve.api import solve
 from optcopilot.solve.result import Termination
-from tests.io.miplib import miplib_path, read_solu, rel_close
+from tests.io.miplib import miplib_path, rel_close
 
 # per instance: the slowest (air05, misc07, rout) take about 20 s with one thread on an idle machine, and
 # up to ~100 s when the machine is shared; raise it with OPTCOPILOT_MIPLIB_TIME_LIMIT on a slow runner
