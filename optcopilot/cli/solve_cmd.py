@@ -28,6 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--llm", default=None, help="local | local:/path.gguf | openai:MODEL | hf:/path")
     p.add_argument("--samples", type=int, default=1, help="formulations to sample and vote over")
     p.add_argument("--max-repairs", type=int, default=2, help="repair rounds after an error")
+    p.add_argument("--llm-timeout", type=float, default=None,
+                   help="seconds per LLM call (default: env OPTCOPILOT_LLM_TIMEOUT or 300)")
+    p.add_argument("--surface", choices=("dsl", "json"), default=None,
+                   help="what the LLM writes: the restricted DSL (default) or the JSON IR")
     p.set_defaults(func=run)
 
 
