@@ -12,6 +12,10 @@ from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError
 DEFAULT_OUT_ROOT = Path("runs")
 
 
+DEFAULT_TIME_LIMIT = 60.0
+MIPLIB_TIME_LIMIT = 300.0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``eval`` and ``report`` subcommands."""
     p = sub.add_parser("eval", help="evaluate a benchmark dataset (results.jsonl + summary in --out)")
@@ -28,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="run directory (default runs/DATASET-MODE-LLM)")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip problems already in --out/results.jsonl (default on)")
-    p.add_argument("--time-limit", type=float, default=60.0, help="solver seconds per problem (default 60)")
+    p.add_argument("--time-limit", type=float, default=None,
+                   help="solver seconds per problem (default 60; 300 for miplib-mps, whose hardest take ~20 s alone)")
     p.add_argument("--llm-timeout", type=float, default=300.0, help="LLM seconds per call (default 300)")
     p.add_argument("--rule", default=None, help="scoring rule (default: the dataset's own)")
     p.add_argument("--data-dir", default=None, help="shared benchmark directory (default ../shared/datasets)")
@@ -56,6 +61,8 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("--samples must be at least 1")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.time_limit is None:
+        args.time_limit = MIPLIB_TIME_LIMIT if args.dataset == "miplib-mps" else DEFAULT_TIME_LIMIT
     if args.time_limit <= 0 or args.llm_timeout <= 0:
         raise UsageError("--time-limit and --llm-timeout must be positive")
     from optcopilot.eval.datasets import DATASETS
