@@ -137,16 +137,26 @@ def _context(text: str, backend: LLMBackend, tables: dict[str, str | Path] | Non
                     max_tokens, _say(progress))
 
 
+def _context_or_failure(text: str, backend: LLMBackend, tables: dict[str, str | Path] | None, surface: str,
+                        max_repairs: int, solver: str, time_limit: float, llm_timeout: float,
+                        max_tokens: int | None, progress: Progress | None) -> _Context | Outcome:
+    """The run's context, or a failed Outcome saying why the input cannot be used."""
+    try:
+        return _context(text, backend, tables, surface, max_repairs, solver, time_limit, llm_timeout, max_tokens,
+                        progress)
+    except (TableError, ValueError) as exc:
+        return _failed([], str(exc), backend)
+
+
 def formulate_and_solve(text: str, backend: LLMBackend, *, tables: dict[str, str | Path] | None = None,
                         samples: int = 1, max_repairs: int = 2, solver: str = "auto", time_limit: float = 30.0,
                         llm_timeout: float = 300.0, progress: Progress | None = None,
                         surface: str = DEFAULT_SURFACE, max_tokens: int | None = None) -> Outcome:
     """Formulate `text` with the LLM, solve, repair on errors; with `samples>1` vote on the objective."""
-    try:
-        ctx = _context(text, backend, tables, surface, max_repairs, solver, time_limit, llm_timeout, max_tokens,
-                       progress)
-    except (TableError, ValueError) as exc:
-        return _failed([], str(exc), backend)
+    ctx = _context_or_failure(text, backend, tables, surface, max_repairs, solver, time_limit, llm_timeout,
+                              max_tokens, progress)
+    if isinstance(ctx, Outcome):
+        return ctx
     k = max(1, int(samples))
     chains: list[_Chain] = []
     for i in range(k):
@@ -167,11 +177,10 @@ def formulate_only(text: str, backend: LLMBackend, *, tables: dict[str, str | Pa
                    llm_timeout: float = 300.0, progress: Progress | None = None,
                    surface: str = DEFAULT_SURFACE, max_tokens: int | None = None) -> Outcome:
     """Formulate without solving: the first formulation that parses and instantiates (no voting)."""
-    try:
-        ctx = _context(text, backend, tables, surface, max_repairs, solver, time_limit, llm_timeout, max_tokens,
-                       progress)
-    except (TableError, ValueError) as exc:
-        return _failed([], str(exc), backend)
+    ctx = _context_or_failure(text, backend, tables, surface, max_repairs, solver, time_limit, llm_timeout,
+                              max_tokens, progress)
+    if isinstance(ctx, Outcome):
+        return ctx
     k = max(1, int(samples))
     chains: list[_Chain] = []
     for i in range(k):
