@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from optcopilot.ir.errors import FormulationError
-from optcopilot.ir.model import Formulation
+from optcopilot.ir.model import Formulation, formulation_from_text
 from optcopilot.solve.result import Result, Termination
 
 APP_LLM_ENV = "OPTCOPILOT_APP_LLM"
@@ -164,17 +162,9 @@ def parse_ir_text(text: str) -> Formulation:
     if not text.strip():
         raise AppInputError("the IR JSON is empty")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AppInputError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    if not isinstance(data, dict):
-        raise AppInputError("expected a JSON object with the five elements")
-    try:
-        return Formulation.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise AppInputError(f"invalid formulation at {loc}: {first['msg']}") from None
+        return formulation_from_text(text)
+    except ValueError as exc:
+        raise AppInputError(str(exc)) from None
 
 
 def load_model_upload(name: str, data: bytes) -> Formulation:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from optcopilot.ir.errors import FormulationError
-from optcopilot.ir.model import Formulation
+from optcopilot.ir.model import Formulation, formulation_from_text
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MODEL_SUFFIXES = (".mps", ".mps.gz", ".lp", ".lp.gz", ".json")
@@ -24,18 +21,24 @@ def is_model_file(path: Path) -> bool:
     return any(name.endswith(s) for s in MODEL_SUFFIXES)
 
 
-def load_model_file(path: str | Path) -> Formulation:
-    """Read an IR `.json` or an MPS/LP file into a validated Formulation, or raise UsageError."""
+def check_input_file(path: str | Path, max_bytes: int, what: str) -> Path:
+    """The path of an existing, non-empty regular file within `max_bytes`, or UsageError saying which."""
     p = Path(path)
     if not p.exists():
         raise UsageError(f"{p}: no such file")
     if p.is_dir():
-        raise UsageError(f"{p}: is a directory, expected a model file")
+        raise UsageError(f"{p}: is a directory, expected a {what}")
     size = p.stat().st_size
     if size == 0:
         raise UsageError(f"{p}: file is empty")
-    if size > MAX_INPUT_BYTES:
-        raise UsageError(f"{p}: file is {size} bytes, larger than the {MAX_INPUT_BYTES}-byte limit")
+    if size > max_bytes:
+        raise UsageError(f"{p}: file is {size} bytes, larger than the {max_bytes}-byte limit for a {what}")
+    return p
+
+
+def load_model_file(path: str | Path) -> Formulation:
+    """Read an IR `.json` or an MPS/LP file into a validated Formulation, or raise UsageError."""
+    p = check_input_file(path, MAX_INPUT_BYTES, "model file")
     if p.name.lower().endswith(".json"):
         return _load_ir_json(p)
     from optcopilot.io.mps import ModelFileError, read_model_file
@@ -53,17 +56,9 @@ def _load_ir_json(p: Path) -> Formulation:
     except UnicodeDecodeError:
         raise UsageError(f"{p}: not UTF-8 text (binary file?)") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{p}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{p}: expected a JSON object with the five elements")
-    try:
-        return Formulation.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise UsageError(f"{p}: invalid formulation at {loc}: {first['msg']}") from None
+        return formulation_from_text(text)
+    except ValueError as exc:
+        raise UsageError(f"{p}: {exc}") from None
 
 
 def formulation_error_line(exc: FormulationError) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError
+from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError, check_input_file
 from optcopilot.formulate.pipeline import DEFAULT_SURFACE, Outcome, formulate_and_solve, formulate_only
 from optcopilot.formulate.prompts import SURFACES
 from optcopilot.ir.model import Formulation
@@ -49,14 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def read_problem(path: str | Path) -> str:
     """The problem text, or UsageError (missing, directory, empty, > 1 MB, not UTF-8)."""
-    p = Path(path)
-    if not p.exists():
-        raise UsageError(f"{p}: no such file")
-    if p.is_dir():
-        raise UsageError(f"{p}: is a directory, expected a problem text file")
-    size = p.stat().st_size
-    if size > MAX_PROBLEM_BYTES:
-        raise UsageError(f"{p}: file is {size} bytes, larger than the {MAX_PROBLEM_BYTES}-byte limit for a problem text")
+    p = check_input_file(path, MAX_PROBLEM_BYTES, "problem text")
     try:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -131,6 +131,24 @@ class Formulation(_Strict):
         return None
 
 
+def formulation_from_text(text: str) -> Formulation:
+    """Parse IR JSON text; ValueError with a one-line reason (malformed JSON, not an object, first schema error)."""
+    from pydantic import ValidationError
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object with the five elements")
+    try:
+        return Formulation.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise ValueError(f"invalid formulation at {loc}: {first['msg']}") from None
+
+
 def _finite(obj: Any) -> Any:
     """Replace float infinities (not JSON) by the strings the IR accepts for them."""
     if isinstance(obj, float) and math.isinf(obj):
