@@ -3,7 +3,9 @@
     python benchmarks/bench_pipeline_vs_direct.py --n 60 --llm local --out runs/bench-optibench-60
 
 Both modes go through `optcopilot eval`'s runner (atomic JSONL, `--resume` by default), so a long run can
-be stopped and continued in parts. Prints, side by side: accuracy under the OptiBench rule (every key within
+be stopped and continued in parts. `--reuse OLD_OUT` starts a new, larger sample from the records of an earlier
+run on the problems both samples share, provided the earlier run's settings (dataset, mode, LLM, samples, limits,
+rule) are identical; the table says how many records were reused. Prints, side by side: accuracy under the OptiBench rule (every key within
 1e-4), objective-only accuracy, execution rate and mean seconds per problem.
 """
 
@@ -14,7 +16,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from optcopilot.eval.runner import run_eval
+from optcopilot.eval.datasets import load_dataset
+from optcopilot.eval.runner import (
+    RESULTS_FILE,
+    append_record,
+    load_config,
+    read_records,
+    run_eval,
+    select_problems,
+)
+from optcopilot.eval.scoring import default_rule
 
 MODES = ("pipeline", "direct-code")
 
@@ -56,6 +67,21 @@ def table(out: Path, modes: list[str]) -> str:
     return "\n".join(rows)
 
 
+def reuse_records(old: Path, new: Path, ids: list[str], config: dict[str, Any]) -> int:
+    """Copy records of ``ids`` from run dir ``old`` into a fresh run dir ``new`` if both ran with ``config``."""
+    if (new / RESULTS_FILE).exists() or load_config(old).get("config") != config:
+        return 0
+    wanted = set(ids)
+    new.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for rec in read_records(old / RESULTS_FILE):
+        if rec.get("id") in wanted:
+            append_record(new / RESULTS_FILE, rec)
+            wanted.discard(rec["id"])
+            copied += 1
+    return copied
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=60)
@@ -66,9 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--llm-timeout", type=float, default=300.0)
     parser.add_argument("--summarize", action="store_true", help="only print the table of an existing --out")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="an earlier run dir whose matching records start this run (same settings only)")
     args = parser.parse_args(argv)
     out = args.out or Path("runs") / f"bench-{args.dataset}-{args.n}"
     if not args.summarize:
+        if args.reuse:
+            ids = [p.id for p in select_problems(load_dataset(args.dataset), args.n, "stratified")]
+            for mode in args.modes:
+                config = {"dataset": args.dataset, "mode": mode, "llm_spec": args.llm, "samples": 1,
+                          "time_limit": args.time_limit, "llm_timeout": args.llm_timeout, "rule": default_rule(args.dataset)}
+                n = reuse_records(args.reuse / mode, out / mode, ids, config)
+                print(f"{mode}: reused {n} records from {args.reuse / mode}")
         for mode in args.modes:
             run_eval(args.dataset, out_dir=out / mode, limit=args.n, sample="stratified", llm_spec=args.llm,
                      mode=mode, resume=True, time_limit=args.time_limit, llm_timeout=args.llm_timeout)
