@@ -212,6 +212,21 @@ def comment(text: str, limit: int = 200) -> str:
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
+def data_section(parsed: ParsedFormulation, data: ModelData, names: Callable[[str], str]) -> list[str]:
+    """The `# ---- data ----` block both emitters share: one literal per set and parameter, with its description."""
+    f = parsed.formulation
+    lines = ["# ---- data ----"]
+    for s in f.sets:
+        if s.description:
+            lines.append(f"# {comment(s.description)}")
+        lines.append(f"{names(s.name)} = {set_source(data.sets[s.name])}")
+    for p in f.parameters:
+        if p.description:
+            lines.append(f"# {comment(p.description)}")
+        lines.append(f"{names(p.name)} = {param_source(data.params[p.name])}")
+    return lines
+
+
 # ---- expressions -------------------------------------------------------------------------------
 
 @dataclass

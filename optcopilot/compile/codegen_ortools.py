@@ -20,10 +20,9 @@ from optcopilot.compile.codegen_common import (
     Namer,
     Scope,
     comment,
+    data_section,
     number_literal,
-    param_source,
     py_literal,
-    set_source,
     wrap_lines,
 )
 from optcopilot.compile.instance import ProblemClass, instantiate
@@ -247,16 +246,7 @@ class _OrToolsEmitter:
         return "\n".join(lines)
 
     def _data(self) -> list[str]:
-        lines = ["# ---- data ----"]
-        for s in self.f.sets:
-            if s.description:
-                lines.append(f"# {comment(s.description)}")
-            lines.append(f"{self.names(s.name)} = {set_source(self.data.sets[s.name])}")
-        for p in self.f.parameters:
-            if p.description:
-                lines.append(f"# {comment(p.description)}")
-            lines.append(f"{self.names(p.name)} = {param_source(self.data.params[p.name])}")
-        return lines
+        return data_section(self.parsed, self.data, self.names)
 
     def _model(self) -> list[str]:
         name = py_literal(self.f.name or "model")

@@ -18,12 +18,11 @@ from optcopilot.compile.codegen_common import (
     Namer,
     Scope,
     comment,
+    data_section,
     elements_source,
     number_literal,
-    param_source,
     py_literal,
     safe_identifier,
-    set_source,
     wrap_lines,
 )
 from optcopilot.ir.data import resolve_data
@@ -208,16 +207,7 @@ class _PyomoEmitter:
     def _data(self) -> list[str]:
         if not self.f.sets and not self.f.parameters:
             return []
-        lines = ["", "# ---- data ----"]
-        for s in self.f.sets:
-            if s.description:
-                lines.append(f"# {comment(s.description)}")
-            lines.append(f"{self.names(s.name)} = {set_source(self.data.sets[s.name])}")
-        for p in self.f.parameters:
-            if p.description:
-                lines.append(f"# {comment(p.description)}")
-            lines.append(f"{self.names(p.name)} = {param_source(self.data.params[p.name])}")
-        return lines
+        return ["", *data_section(self.parsed, self.data, self.names)]
 
     def _model(self) -> list[str]:
         lines = ["", "# ---- model ----", f"model = pyo.ConcreteModel(name={py_literal(self.f.name or 'model')})"]
