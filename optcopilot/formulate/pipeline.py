@@ -157,19 +157,8 @@ def formulate_and_solve(text: str, backend: LLMBackend, *, tables: dict[str, str
                               max_tokens, progress)
     if isinstance(ctx, Outcome):
         return ctx
-    k = max(1, int(samples))
-    chains: list[_Chain] = []
-    for i in range(k):
-        chain = _Chain(sample=i)
-        chains.append(chain)
-        temperature, seed = (0.0, None) if k == 1 else (SAMPLE_TEMPERATURE, i + 1)
-        try:
-            _run_chain(ctx, chain, temperature, seed, do_solve=True, label=f"sample {i + 1}/{k}: " if k > 1 else "")
-        except LLMTimeout as exc:
-            return _finish(chains, backend, fatal=f"LLM timeout: {exc}")
-        except LLMError as exc:
-            return _finish(chains, backend, fatal=f"LLM error: {exc}")
-    return _finish(chains, backend)
+    chains, fatal = _run_chains(ctx, samples, do_solve=True)
+    return _finish(chains, backend, fatal=fatal)
 
 
 def formulate_only(text: str, backend: LLMBackend, *, tables: dict[str, str | Path] | None = None,
@@ -181,21 +170,39 @@ def formulate_only(text: str, backend: LLMBackend, *, tables: dict[str, str | Pa
                               max_tokens, progress)
     if isinstance(ctx, Outcome):
         return ctx
+    chains, fatal = _run_chains(ctx, samples, do_solve=False)
+    last = chains[-1]
+    if fatal is None and last.formulation is not None and last.error is None:
+        return Outcome(last.formulation, None, _all_attempts(chains), 1.0, _llm_stats(chains, backend), None)
+    return _failed(chains, fatal or _chain_error(last), backend)
+
+
+def _run_chains(ctx: _Context, samples: int, *, do_solve: bool) -> tuple[list[_Chain], str | None]:
+    """Run up to `samples` chains; the chains and the LLM failure that stopped them, if any.
+
+    Solving: one greedy chain, or `samples` sampled chains (seeds 1..k) to vote over. Formulating only:
+    a greedy chain first, sampled ones after it until one gives a formulation that instantiates.
+    """
     k = max(1, int(samples))
     chains: list[_Chain] = []
     for i in range(k):
         chain = _Chain(sample=i)
         chains.append(chain)
-        temperature, seed = (0.0, None) if i == 0 else (SAMPLE_TEMPERATURE, i)
+        if do_solve:
+            temperature, seed = (0.0, None) if k == 1 else (SAMPLE_TEMPERATURE, i + 1)
+            label = f"sample {i + 1}/{k}: " if k > 1 else ""
+        else:
+            temperature, seed = (0.0, None) if i == 0 else (SAMPLE_TEMPERATURE, i)
+            label = ""
         try:
-            _run_chain(ctx, chain, temperature, seed, do_solve=False, label="")
+            _run_chain(ctx, chain, temperature, seed, do_solve=do_solve, label=label)
         except LLMTimeout as exc:
-            return _failed(chains, f"LLM timeout: {exc}", backend)
+            return chains, f"LLM timeout: {exc}"
         except LLMError as exc:
-            return _failed(chains, f"LLM error: {exc}", backend)
-        if chain.formulation is not None and chain.error is None:
-            return Outcome(chain.formulation, None, _all_attempts(chains), 1.0, _llm_stats(chains, backend), None)
-    return _failed(chains, _chain_error(chains[-1]), backend)
+            return chains, f"LLM error: {exc}"
+        if not do_solve and chain.formulation is not None and chain.error is None:
+            break
+    return chains, None
 
 
 # one chain --------------------------------------------------------------------------------------------------
@@ -457,10 +464,7 @@ def _failed(chains: list[_Chain], error: str, backend: LLMBackend) -> Outcome:
 
 def _finish(chains: list[_Chain], backend: LLMBackend, fatal: str | None = None) -> Outcome:
     chosen, share = vote(chains)
-    if chosen is not None and fatal is None:
-        return Outcome(chosen.formulation, chosen.result, _all_attempts(chains), share,
-                       _llm_stats(chains, backend), None)
-    if chosen is not None:  # a later sample failed hard; keep what the earlier ones found
+    if chosen is not None:  # even when a later sample failed hard, keep what the earlier ones found
         return Outcome(chosen.formulation, chosen.result, _all_attempts(chains), share,
                        _llm_stats(chains, backend), None)
     return _failed(chains, fatal or _chain_error(chains[-1]), backend)
