@@ -63,3 +63,6 @@ def _load_ir_json(p: Path) -> Formulation:
 
 def formulation_error_line(exc: FormulationError) -> str:
     return f"invalid formulation: {exc}"
+
+
+NO_CACHE_HELP = "generate every LLM answer afresh instead of reusing cached answers to the same request"

@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rule", default=None, help="scoring rule (default: the dataset's own)")
     p.add_argument("--data-dir", default=None, help="shared benchmark directory (default ../shared/datasets)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True,
+                   help="answer repeated LLM requests from the response cache (default on; --no-cache "
+                        "generates every answer afresh, e.g. to time a run)")
     p.set_defaults(func=run_eval_cmd)
 
     r = sub.add_parser("report", help="summarize one run directory, or compare several side by side")
@@ -88,6 +91,7 @@ def run_eval_cmd(args: argparse.Namespace) -> int:
             args.dataset, out_dir=out, limit=args.limit, sample=args.sample, llm_spec=llm, mode=args.mode,
             samples=args.samples, workers=args.workers, resume=args.resume, time_limit=args.time_limit,
             llm_timeout=args.llm_timeout, data_dir=args.data_dir, progress=not args.no_progress, rule=args.rule,
+            cache=args.cache,
         )
     except DatasetError as exc:
         raise UsageError(str(exc)) from None

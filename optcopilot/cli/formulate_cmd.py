@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError, check_input_file
+from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, NO_CACHE_HELP, UsageError, check_input_file
 from optcopilot.formulate.pipeline import DEFAULT_SURFACE, Outcome, formulate_and_solve, formulate_only
 from optcopilot.formulate.prompts import SURFACES
 from optcopilot.ir.model import Formulation
@@ -44,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--llm-timeout", type=float, default=None, help="seconds per LLM call (default 300)")
     p.add_argument("-o", "--output", default=None, help="write the IR JSON here")
+    p.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
     p.set_defaults(func=run)
 
 
@@ -70,15 +71,16 @@ def read_tables(paths: list[str] | None) -> dict[str, str | Path]:
     return tables
 
 
-def make_llm(spec: str | None) -> LLMBackend:
-    """The backend for `spec`; the embedded model announces its one-time preparation on stderr."""
+def make_llm(spec: str | None, cache: bool = True) -> LLMBackend:
+    """The backend for `spec` (with the response cache unless `cache` is False); the embedded model
+    announces its one-time preparation on stderr."""
     from optcopilot.llm import PREPARE_MESSAGE, make_backend, parse_spec
 
     try:
         options: dict[str, Any] = {}
         if parse_spec(spec).kind == "local":
             options["on_prepare"] = lambda: print(PREPARE_MESSAGE, file=sys.stderr, flush=True)
-        return make_backend(spec, **options)
+        return make_backend(spec, cache=cache, **options)
     except LLMError as exc:
         raise UsageError(str(exc)) from None
 
@@ -114,7 +116,7 @@ def _outcome(args: argparse.Namespace, *, solve: bool) -> Outcome:
     if max_repairs is None or max_repairs < 0:
         raise UsageError("--max-repairs must be 0 or more")
     timeout = llm_timeout(args)
-    backend = make_llm(getattr(args, "llm", None))
+    backend = make_llm(getattr(args, "llm", None), cache=not getattr(args, "no_cache", False))
     surface = getattr(args, "surface", None) or DEFAULT_SURFACE
     with spinner() as progress:
         if solve:

@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError, is_model_file, load_model_file
+from optcopilot.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    NO_CACHE_HELP,
+    UsageError,
+    is_model_file,
+    load_model_file,
+)
 from optcopilot.ir.model import Formulation
 from optcopilot.solve.result import Result
 
@@ -28,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--llm", default=None, help="local | local:/path.gguf | openai:MODEL | hf:/path")
     p.add_argument("--samples", type=int, default=1, help="formulations to sample and vote over")
     p.add_argument("--max-repairs", type=int, default=2, help="repair rounds after an error")
+    p.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
     p.add_argument("--llm-timeout", type=float, default=None,
                    help="seconds per LLM call (default: env OPTCOPILOT_LLM_TIMEOUT or 300)")
     p.add_argument("--surface", choices=("dsl", "json"), default=None,

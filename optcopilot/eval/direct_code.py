@@ -64,6 +64,7 @@ class DirectResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     llm_seconds: float = 0.0
+    cached: bool = False  # the reply came from the response cache
     error: str | None = None
     error_kind: str = ""  # "", "llm_error", "timeout", "no_code", "script_error"
 
@@ -165,6 +166,7 @@ def solve_with_code(
         return out
     out.llm_seconds = time.perf_counter() - start
     out.response = reply.text
+    out.cached = reply.cached
     out.prompt_tokens, out.completion_tokens = reply.prompt_tokens, reply.completion_tokens
     out.code = extract_code(reply.text)
     if not out.code.strip():

@@ -59,6 +59,8 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | 
     prompt = sum(int((r.get("tokens") or {}).get("prompt", 0) or 0) for r in recs)
     completion = sum(int((r.get("tokens") or {}).get("completion", 0) or 0) for r in recs)
     secs = [float(r.get("seconds") or 0.0) for r in recs]
+    calls = [r["llm_calls"] for r in recs if isinstance(r.get("llm_calls"), Mapping)]
+    llm_recs = sum(bool(r.get("llm")) for r in recs)
     with_pred = [r for r in recs if r.get("predicted")]
     ref_keys = sum(len(r.get("reference") or {}) for r in with_pred)
     unmapped = sum(len(r.get("unmapped_keys") or []) for r in with_pred)
@@ -87,6 +89,9 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | 
         "seconds": {"total": round(sum(secs), 3), "mean": round(statistics.fmean(secs), 3) if secs else None,
                     "median": round(statistics.median(secs), 3) if secs else None,
                     "max": round(max(secs), 3) if secs else None},
+        "llm_calls": {"total": sum(int(c.get("total", 0) or 0) for c in calls),
+                      "cached": sum(int(c.get("cached", 0) or 0) for c in calls),
+                      "unrecorded_problems": max(0, llm_recs - len(calls))},
         "reference_keys": {"total": ref_keys, "unmapped": unmapped,
                            "problems_with_unmapped": sum(bool(r.get("unmapped_keys")) for r in with_pred)},
     }
@@ -94,6 +99,17 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | 
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _calls_line(calls: Mapping[str, Any] | None) -> list[str]:
+    """The LLM-call line of the cost section; says how many answers came from the response cache."""
+    if not calls or not (calls.get("total") or calls.get("unrecorded_problems")):
+        return []
+    line = (f"- LLM calls: {calls['total']}, of which {calls['cached']} answered from the response cache "
+            "(their time is not generation time)")
+    if calls.get("unrecorded_problems"):
+        line += f"; not recorded for {calls['unrecorded_problems']} problems (older records)"
+    return [line]
 
 
 def render_markdown(summary: Mapping[str, Any]) -> str:
@@ -130,6 +146,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         f"- Tokens: {tok['total']} total ({tok['prompt']} prompt, {tok['completion']} completion), "
         f"{tok['mean_per_problem']} per problem",
         f"- Time: {sec['total']} s total, mean {sec['mean']} s, median {sec['median']} s, max {sec['max']} s",
+        *_calls_line(s.get("llm_calls")),
         "",
         "## Reference keys",
         "",
@@ -194,11 +211,18 @@ def compare_runs(dirs: Sequence[str | Path]) -> str:
     rows += [
         ("tokens / problem", [str(s["tokens"]["mean_per_problem"]) for s in summaries]),
         ("seconds / problem", [str(s["seconds"]["mean"]) for s in summaries]),
+        ("LLM calls (cached)", [_calls_cell(s.get("llm_calls")) for s in summaries]),
         ("unmapped keys", [f"{s['reference_keys']['unmapped']}/{s['reference_keys']['total']}" for s in summaries]),
     ]
     lines = ["| | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
     lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
     return "\n".join(lines) + "\n"
+
+
+def _calls_cell(calls: Mapping[str, Any] | None) -> str:
+    if not calls or not (calls.get("total") or calls.get("unrecorded_problems")):
+        return "-"
+    return f"{calls['total']} ({calls['cached']})"
 
 
 def _type_cell(summary: Mapping[str, Any], ptype: str) -> str:

@@ -271,6 +271,8 @@ def _eval_pipeline(problem: Problem, cfg: EvalConfig, backend: LLMBackend, rec: 
     rec["error"] = outcome.error
     prompt, completion = _tokens(getattr(outcome, "llm", None))
     rec["tokens"] = {"prompt": prompt, "completion": completion}
+    llm = getattr(outcome, "llm", None) or {}
+    rec["llm_calls"] = {"total": int(llm.get("calls", 0) or 0), "cached": int(llm.get("cached_calls", 0) or 0)}
     formulation, result = outcome.formulation, outcome.result
     error_kind = _error_kind_from_text(outcome.error)
     prediction = None
@@ -302,6 +304,7 @@ def _eval_direct(problem: Problem, cfg: EvalConfig, backend: LLMBackend, rec: di
     rec["code"] = out.code
     rec["error"] = out.error
     rec["tokens"] = {"prompt": out.prompt_tokens, "completion": out.completion_tokens}
+    rec["llm_calls"] = {"total": 1, "cached": int(out.cached)}
     parsed = out.parsed
     error_kind = {"timeout": "timeout", "llm_error": "llm_error"}.get(out.error_kind, "")
     if out.error_kind in ("script_error", "no_code"):
@@ -536,6 +539,7 @@ def run_eval(
     llm_timeout: float = 300.0,
     data_dir: str | Path | None = None,
     progress: bool = True,
+    cache: bool = True,
     rule: str | None = None,
     seed: int = 0,
     problems: Sequence[Problem] | None = None,
@@ -544,7 +548,8 @@ def run_eval(
     """Evaluate a dataset and write ``results.jsonl``, ``summary.json``/``.md`` and plots; return the summary.
 
     ``problems``/``backend`` inject a problem list or a ready backend (tests, notebooks); otherwise the
-    dataset is loaded from ``data_dir`` and the backend built from ``llm_spec``. ``workers > 1`` is for HTTP
+    dataset is loaded from ``data_dir`` and the backend built from ``llm_spec`` (``cache=False``: without the
+    LLM response cache, so every answer is generated afresh). ``workers > 1`` is for HTTP
     backends and MIPLIB; the in-process ``local`` model always runs with one worker.
     """
     if mode not in MODES:
@@ -575,7 +580,7 @@ def run_eval(
     if cfg.uses_llm and backend is None and todo:
         from optcopilot.llm import make_backend
 
-        backend = make_backend(llm_spec)
+        backend = make_backend(llm_spec, cache=cache)
     if workers > 1 and cfg.uses_llm and getattr(backend, "name", "") == "local":
         if progress:
             print("note: the embedded local model serves one request at a time; using 1 worker", file=sys.stderr)

@@ -63,6 +63,7 @@ class Attempt:
     prompt_tokens: int
     completion_tokens: int
     sample: int = 0
+    cached: bool = False  # answered from the response cache (no generation time spent)
 
 
 @dataclass
@@ -234,7 +235,7 @@ def _run_chain(ctx: _Context, chain: _Chain, temperature: float, seed: int | Non
         attempt = Attempt(index=ctx.counter[0], stage=stage, response=response.text, formulation_json=None,
                           error=None, status=None, objective=None, seconds=response.seconds,
                           prompt_tokens=response.prompt_tokens, completion_tokens=response.completion_tokens,
-                          sample=chain.sample)
+                          sample=chain.sample, cached=response.cached)
         chain.attempts.append(attempt)
         feedback = _evaluate(ctx, chain, attempt, do_solve, cut=response.completion_tokens >= ctx.max_tokens)
         if feedback is None:
@@ -445,7 +446,8 @@ def _llm_stats(chains: list[_Chain], backend: LLMBackend) -> dict[str, Any]:
     return {"backend": getattr(backend, "name", "?"), "model": getattr(backend, "model", "?"),
             "prompt_tokens": sum(a.prompt_tokens for a in attempts),
             "completion_tokens": sum(a.completion_tokens for a in attempts),
-            "seconds": round(sum(a.seconds for a in attempts), 3), "calls": len(attempts)}
+            "seconds": round(sum(a.seconds for a in attempts), 3), "calls": len(attempts),
+            "cached_calls": sum(a.cached for a in attempts)}
 
 
 def _chain_error(chain: _Chain) -> str:

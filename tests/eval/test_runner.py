@@ -361,3 +361,42 @@ def test_cli_eval_miplib_and_report(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "# Evaluation: miplib-mps" in capsys.readouterr().out
     assert main(["report", str(out), str(out)]) == 0
     assert "**accuracy**" in capsys.readouterr().out
+
+
+def test_cached_answers_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rerun served from the response cache says so in the records, summary.md and the comparison."""
+    from optcopilot.eval.report import compare_runs
+    from optcopilot.llm import CachedBackend
+
+    answer = json.dumps({"variables": [{"name": "x", "type": "continuous", "lb": 0, "ub": 3}],
+                         "objective": {"sense": "maximize", "expression": "x"}, "constraints": []})
+    problems = [Problem(id="c:1", text="Maximize x with x at most 3.", answers={"objective": 3.0},
+                        ptype="linear-notable", source="c")]
+    inner = ScriptedBackend(lambda messages, schema: answer)
+    backend = CachedBackend(inner, tmp_path / "cache.sqlite")
+    first = run_eval("c", out_dir=tmp_path / "a", problems=problems, backend=backend, progress=False)
+    second = run_eval("c", out_dir=tmp_path / "b", problems=problems, backend=backend, progress=False)
+    assert first["correct"] == second["correct"] == 1
+    assert first["llm_calls"] == {"total": 1, "cached": 0, "unrecorded_problems": 0}
+    assert second["llm_calls"] == {"total": 1, "cached": 1, "unrecorded_problems": 0}
+    assert len(inner.calls) == 1
+    assert read_records(tmp_path / "b" / "results.jsonl")[0]["llm_calls"] == {"total": 1, "cached": 1}
+    md = (tmp_path / "b" / "summary.md").read_text()
+    assert "LLM calls: 1, of which 1 answered from the response cache" in md
+    assert "| LLM calls (cached) | 1 (0) | 1 (1) |" in compare_runs([tmp_path / "a", tmp_path / "b"])
+
+
+def test_cli_no_cache_reaches_the_backend_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from optcopilot.cli.main import main
+
+    seen: dict[str, Any] = {}
+
+    def fake_run_eval(dataset: str, **kw: Any) -> dict[str, Any]:
+        seen.update(kw)
+        raise DatasetError("stop here")
+
+    monkeypatch.setattr(runner, "run_eval", fake_run_eval)
+    assert main(["eval", "optibench", "--no-cache", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert seen["cache"] is False
+    assert main(["eval", "optibench", "--out", str(tmp_path), "--no-progress"]) == 2
+    assert seen["cache"] is True

@@ -111,3 +111,22 @@ def test_infeasible_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     code = main(["solve", _problem(tmp_path), "--max-repairs", "0", "--llm", _script(tmp_path, [bad])])
     err = capsys.readouterr().err
     assert code == 1 and "infeasible" in err
+
+
+@pytest.mark.parametrize("command", ["solve", "formulate"])
+def test_no_cache_flag_reaches_the_backend_factory(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    import optcopilot.llm as llm
+    from optcopilot.llm import ScriptedBackend
+
+    seen: list[bool] = []
+
+    def factory(spec: str | None = None, *, cache: bool = True, **options: object) -> ScriptedBackend:
+        seen.append(cache)
+        return ScriptedBackend([DSL_ANSWER])
+
+    monkeypatch.setattr(llm, "make_backend", factory)
+    assert main([command, _problem(tmp_path), "--llm", "local:/nowhere.gguf", "--no-cache", "--json"]) == 0
+    assert main([command, _problem(tmp_path), "--llm", "local:/nowhere.gguf", "--json"]) == 0
+    assert seen == [False, True]
+    capsys.readouterr()

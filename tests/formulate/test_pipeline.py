@@ -160,3 +160,17 @@ def test_csv_table_becomes_parameters(tmp_path: Path) -> None:
     assert "set Products" in prompt and "param profit[Products]" in prompt and "chair,30" not in prompt
     assert out.result is not None and out.result.objective == pytest.approx(2000.0)
     assert out.formulation is not None and out.formulation.sets[0].elements == ["chair", "table"]
+
+
+def test_cache_hits_are_counted(tmp_path: Path) -> None:
+    from optcopilot.llm import CachedBackend
+
+    inner = ScriptedBackend([model()])
+    cached = CachedBackend(inner, tmp_path / "c.sqlite")
+    first = formulate_and_solve("Maximize 3x+2y with x+y<=4.", cached)
+    again = formulate_and_solve("Maximize 3x+2y with x+y<=4.", cached)
+    assert len(inner.calls) == 1  # the second run never reached the model
+    assert (first.llm["calls"], first.llm["cached_calls"]) == (1, 0)
+    assert (again.llm["calls"], again.llm["cached_calls"]) == (1, 1)
+    assert [a.cached for a in again.attempts] == [True]
+    assert again.result is not None and again.result.objective == pytest.approx(12.0)
