@@ -11,12 +11,18 @@ Statements (one per line, Python syntax)::
         subject_to(x[p] <= 100, name="cap")
 
 Only literals, these calls and for-loops are accepted. Expressions are copied as text into the IR, where
-`optcopilot.ir.expr` checks them against its whitelist; nothing here evaluates anything.
+`optcopilot.ir.expr` checks them against its whitelist; nothing here evaluates anything. Forgiven, because
+small models write them often and they change no meaning: `import` lines (skipped; nothing is imported),
+`obj = maximize(...)` / `cap = subject_to(...)` (the name becomes the constraint's name), and arithmetic on
+number literals inside data, e.g. `param([50, 70/100*50], P)` (folded by our own arithmetic on the parsed
+numbers, with size limits).
 """
 
 from __future__ import annotations
 
 import ast
+import math
+import operator
 import re
 from typing import Any
 
@@ -26,6 +32,11 @@ MAX_DSL_CHARS = 100_000
 DOMAINS = {"continuous": "continuous", "integer": "integer", "binary": "binary", "real": "continuous",
            "int": "integer", "bool": "binary", "reals": "continuous", "integers": "integer"}
 CONSTRAINT_CALLS = frozenset({"subject_to", "constraint", "st", "add_constraint"})
+OBJECTIVE_CALLS = frozenset({"maximize", "minimize", "maximise", "minimise"})
+_FOLD_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+             ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+MAX_FOLD_EXPONENT = 64
+MAX_FOLD_MAGNITUDE = 1e300
 
 
 class DSLError(ValueError):
@@ -93,6 +104,8 @@ def literal(node: ast.AST) -> Any:
             return -inner if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.Name) and node.id in ("inf", "INF"):
         return "inf"
+    if isinstance(node, ast.BinOp) and type(node.op) in _FOLD_OPS:
+        return _fold(node)
     if isinstance(node, ast.List | ast.Tuple):
         return [literal(e) for e in node.elts]
     if isinstance(node, ast.Dict):
@@ -105,6 +118,24 @@ def literal(node: ast.AST) -> Any:
             out[key] = literal(v)
         return out
     raise _fail(node, "expected a literal value (number, string, list or dict)")
+
+
+def _fold(node: ast.BinOp) -> float | int:
+    """Arithmetic on two number literals (`70/100*50`), computed by us on the parsed numbers."""
+    left, right = literal(node.left), literal(node.right)
+    if not (isinstance(left, int | float) and isinstance(right, int | float)):
+        raise _fail(node, "arithmetic in data is only allowed on numbers")
+    if isinstance(node.op, ast.Pow) and (abs(right) > MAX_FOLD_EXPONENT or abs(left) > MAX_FOLD_MAGNITUDE):
+        raise _fail(node, f"exponent too large in data (limit {MAX_FOLD_EXPONENT})")
+    if isinstance(node.op, ast.Div | ast.FloorDiv | ast.Mod) and right == 0:
+        raise _fail(node, "division by zero in data")
+    try:
+        value = _FOLD_OPS[type(node.op)](left, right)
+    except (ArithmeticError, ValueError):
+        raise _fail(node, "arithmetic in data does not give a number") from None
+    if isinstance(value, complex) or not math.isfinite(value) or abs(value) > MAX_FOLD_MAGNITUDE:
+        raise _fail(node, "arithmetic in data does not give a finite number")
+    return value
 
 
 class _Builder:
@@ -130,7 +161,9 @@ class _Builder:
         _check_names(stmt)
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
             return  # a docstring / comment string
-        if isinstance(stmt, ast.Pass):
+        if isinstance(stmt, ast.Pass | ast.Import | ast.ImportFrom):
+            return  # nothing is ever imported or run; an import line changes no meaning
+        if isinstance(stmt, ast.Assign) and self._named_statement(stmt, loops):
             return
         if isinstance(stmt, ast.For):
             self.loop(stmt, loops)
@@ -149,6 +182,19 @@ class _Builder:
             self.expression(stmt.value, loops)
             return
         raise _fail(stmt, "only set/param/var assignments, maximize/minimize, subject_to and for-loops are allowed")
+
+    def _named_statement(self, stmt: ast.Assign, loops: list[str]) -> bool:
+        """`obj = maximize(...)` / `cap = subject_to(...)`: the statement, the target naming the constraint."""
+        value = stmt.value
+        if not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) and isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name) and value.func.id in OBJECTIVE_CALLS | CONSTRAINT_CALLS):
+            return False
+        if value.func.id in CONSTRAINT_CALLS and not any(kw.arg == "name" for kw in value.keywords):
+            value = ast.Call(func=value.func, args=value.args, keywords=[
+                *value.keywords, ast.keyword(arg="name", value=ast.Constant(stmt.targets[0].id))])
+            ast.copy_location(value, stmt.value)
+        self.expression(value, loops)
+        return True
 
     def _is_constraint(self, node: ast.expr) -> bool:
         return isinstance(node, ast.Compare) or (
@@ -210,7 +256,7 @@ class _Builder:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             raise _fail(node, "expected maximize(...), minimize(...) or subject_to(...)")
         func = node.func.id
-        if func in ("maximize", "minimize", "maximise", "minimise"):
+        if func in OBJECTIVE_CALLS:
             if loops:
                 raise _fail(node, "the objective cannot be inside a loop")
             if self.objective is not None:

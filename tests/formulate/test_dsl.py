@@ -47,7 +47,11 @@ def test_loop_with_condition_and_range() -> None:
     "x = var()\nmaximize(x.real)",
     "x = var()\nmaximize(x)\nos.system('rm -rf /')",
     "f = lambda: 1",
-    "import os",
+    "import os\nx = var()\nmaximize(x)\nos.system('rm -rf /')",
+    "x = var()\nmaximize(x)\nc = subject_to(x.real <= 1)",
+    "x = param([2**1000])",
+    "x = param([1/0])",
+    "x = param(['a' * 3])",
     "x = var()\nmaximize(x)\nexec('print(1)')",
     "x = var()\nmaximize(__builtins__)",
     "x = open('/etc/passwd')",
@@ -97,3 +101,29 @@ def test_generator_constraint_becomes_forall() -> None:
                   "subject_to((x[c] <= 5 for c in C if c != 'b'), name='cap')\nsubject_to(x['b'] <= 1)")
     assert f.constraints[0].forall == "c in C if c != 'b'"
     assert solve(f).objective == pytest.approx(6.0)
+
+
+def test_import_lines_are_skipped_not_run() -> None:
+    f = parse_dsl("import numpy as np\nfrom math import *\nx = var(ub=4)\nmaximize(2*x)")
+    assert [v.name for v in f.variables] == ["x"] and not f.parameters
+    assert solve(f).objective == pytest.approx(8.0)
+
+
+def test_named_objective_and_constraints() -> None:
+    f = parse_dsl("P = set('a', 'b')\nx = var(P)\nobj = maximize(sum(x[p] for p in P))\n"
+                  "total = subject_to(sum(x[p] for p in P) <= 7)\n"
+                  "for p in P:\n    cap = subject_to(x[p] <= 5)\n"
+                  "other = subject_to(x['a'] <= 3, name='a_cap')")
+    assert f.objective.sense == "maximize"
+    assert [c.name for c in f.constraints] == ["total", "cap", "a_cap"]
+    assert f.constraints[1].forall == "p in P"
+    assert solve(f).objective == pytest.approx(7.0)
+
+
+def test_arithmetic_on_numbers_in_data_is_folded() -> None:
+    f = parse_dsl("P = set('a', 'b')\ndemand = param([50, 70/100*50], P)\nbudget = 2**10 - 24\n"
+                  "x = var(P)\nminimize(sum(x[p] for p in P))\nfor p in P:\n    subject_to(x[p] >= demand[p])")
+    params = {p.name: p.value for p in f.parameters}
+    assert params["demand"] == [50, pytest.approx(35.0)]
+    assert params["budget"] == 1000
+    assert solve(f).objective == pytest.approx(85.0)
