@@ -480,14 +480,26 @@ class _Tally:
 
 
 class _Progress:
-    """A rich progress bar on stderr with running accuracy and ETA (no-op when disabled)."""
+    """Progress on stderr with running accuracy and ETA: a rich bar on a terminal, else one plain line per
+    problem (so a background run's log shows how far it is). No-op when disabled."""
 
     def __init__(self, enabled: bool, total: int, already: _Tally, label: str) -> None:
         self.tally = already
+        self.total = total
+        self.label = label
         self._bar: Any = None
+        self._plain = False
+        self._start = time.monotonic()
+        self._first = already.done
         if not enabled:
             return
         from rich.console import Console
+
+        console = Console(stderr=True)
+        if not console.is_terminal:
+            self._plain = True
+            return
+        from rich.markup import escape
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -500,10 +512,8 @@ class _Progress:
         self._bar = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("acc {task.fields[acc]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=False,
+            console=console, transient=False,
         )
-        from rich.markup import escape
-
         self._task = self._bar.add_task(escape(label), total=total, completed=already.done, acc=already.accuracy)
 
     def __enter__(self) -> _Progress:
@@ -519,6 +529,17 @@ class _Progress:
         self.tally.add(rec)
         if self._bar is not None:
             self._bar.update(self._task, advance=1, acc=self.tally.accuracy)
+        elif self._plain:
+            print(self.line(rec), file=sys.stderr, flush=True)
+
+    def line(self, rec: Mapping[str, Any]) -> str:
+        """`label [done/total] id category (seconds) | acc A | ETA h:mm:ss` for one finished problem."""
+        done_here = self.tally.done - self._first
+        per = (time.monotonic() - self._start) / done_here if done_here else 0.0
+        eta = int(per * max(0, self.total - self.tally.done))
+        return (f"{self.label} [{self.tally.done}/{self.total}] {rec.get('id')} {rec.get('category')} "
+                f"({float(rec.get('seconds') or 0.0):.1f} s) | acc {self.tally.accuracy} | "
+                f"ETA {eta // 3600}:{eta % 3600 // 60:02d}:{eta % 60:02d}")
 
 
 # --------------------------------------------------------------------------- run

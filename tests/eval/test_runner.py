@@ -284,6 +284,11 @@ def test_stratified_limit_and_progress_bar(tmp_path: Path, stubbed: None, capsys
     s = run_eval("toy", out_dir=tmp_path, problems=make_problems(8), backend=scripted(), limit=4, progress=True)
     assert s["n"] == 4 and set(s["by_type"]) == {"linear-notable", "linear-table", "nonlinear-notable",
                                                  "nonlinear-table"}
+    # stderr is not a terminal here: one plain line per problem, with running accuracy and an ETA
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("toy [pipeline] [")]
+    assert len(lines) == 4
+    assert lines[0].startswith("toy [pipeline] [1/4] toy:") and "| acc " in lines[0] and "| ETA " in lines[0]
+    assert lines[-1].startswith("toy [pipeline] [4/4] ") and lines[-1].endswith("ETA 0:00:00")
 
 
 def test_bad_arguments(tmp_path: Path) -> None:
