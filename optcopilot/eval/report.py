@@ -60,6 +60,7 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | 
     completion = sum(int((r.get("tokens") or {}).get("completion", 0) or 0) for r in recs)
     secs = [float(r.get("seconds") or 0.0) for r in recs]
     calls = [r["llm_calls"] for r in recs if isinstance(r.get("llm_calls"), Mapping)]
+    alt = [(r.get("verdict") or {}).get("alternative_optimum", "absent") for r in recs]
     llm_recs = sum(bool(r.get("llm")) for r in recs)
     with_pred = [r for r in recs if r.get("predicted")]
     ref_keys = sum(len(r.get("reference") or {}) for r in with_pred)
@@ -89,6 +90,8 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | 
         "seconds": {"total": round(sum(secs), 3), "mean": round(statistics.fmean(secs), 3) if secs else None,
                     "median": round(statistics.median(secs), 3) if secs else None,
                     "max": round(max(secs), 3) if secs else None},
+        "alternative_optima": {"right_objective_other_values": sum(a != "absent" for a in alt),
+                               "verified": sum(a is True for a in alt), "refuted": sum(a is False for a in alt)},
         "llm_calls": {"total": sum(int(c.get("total", 0) or 0) for c in calls),
                       "cached": sum(int(c.get("cached", 0) or 0) for c in calls),
                       "unrecorded_problems": max(0, llm_recs - len(calls))},
@@ -99,6 +102,17 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | 
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _alternatives_lines(alt: Mapping[str, Any] | None) -> list[str]:
+    """Wrong under the rule only because the variables differ: how many are verified alternative optima."""
+    if not alt or not alt.get("right_objective_other_values"):
+        return []
+    return ["", f"Right objective, other variable values than the reference: {alt['right_objective_other_values']} "
+            f"problem(s). In {alt['verified']} of them the reference's values are optimal in our model too "
+            "(checked by solving it with them fixed): a different optimum of the same problem, which the rule "
+            f"still counts wrong. In {alt['refuted']} the reference's values are infeasible or worse in our "
+            "model (a modelling difference)."]
 
 
 def _calls_line(calls: Mapping[str, Any] | None) -> list[str]:
@@ -138,6 +152,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     for cat, count in s["failures"].items():
         if count:
             lines.append(f"| {cat} | {count} | {_pct(count / s['n'] if s['n'] else None)} |")
+    lines += _alternatives_lines(s.get("alternative_optima"))
     tok, sec, keys = s["tokens"], s["seconds"], s["reference_keys"]
     lines += [
         "",
@@ -212,6 +227,7 @@ def compare_runs(dirs: Sequence[str | Path]) -> str:
         ("tokens / problem", [str(s["tokens"]["mean_per_problem"]) for s in summaries]),
         ("seconds / problem", [str(s["seconds"]["mean"]) for s in summaries]),
         ("LLM calls (cached)", [_calls_cell(s.get("llm_calls")) for s in summaries]),
+        ("other optimum (verified)", [_alt_cell(s.get("alternative_optima")) for s in summaries]),
         ("unmapped keys", [f"{s['reference_keys']['unmapped']}/{s['reference_keys']['total']}" for s in summaries]),
     ]
     lines = ["| | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
@@ -223,6 +239,12 @@ def _calls_cell(calls: Mapping[str, Any] | None) -> str:
     if not calls or not (calls.get("total") or calls.get("unrecorded_problems")):
         return "-"
     return f"{calls['total']} ({calls['cached']})"
+
+
+def _alt_cell(alt: Mapping[str, Any] | None) -> str:
+    if not alt or not alt.get("right_objective_other_values"):
+        return "-"
+    return f"{alt['right_objective_other_values']} ({alt['verified']})"
 
 
 def _type_cell(summary: Mapping[str, Any], ptype: str) -> str:

@@ -293,6 +293,32 @@ def _eval_pipeline(problem: Problem, cfg: EvalConfig, backend: LLMBackend, rec: 
             objective_description = formulation.objective.description
         prediction = Prediction(result.objective, dict(result.variables), descriptions, objective_description)
     _score_into(rec, problem, prediction, _rule_for(cfg), error_kind)
+    if formulation is not None:
+        _check_alternative_optimum(rec, problem, formulation, cfg.time_limit)
+
+
+def _check_alternative_optimum(rec: dict[str, Any], problem: Problem, formulation: Any, time_limit: float) -> None:
+    """Right objective, other variable values: is the reference solution an optimum of our model too?
+
+    Stored as ``verdict.alternative_optimum`` (True/False/None); the scoring rule's verdict is unchanged.
+    """
+    from optcopilot.eval.alternatives import objective_matches, reference_is_alternative_optimum
+
+    key = problem.objective_key
+    if rec.get("category") != "wrong_value" or not key or rec.get("objective") is None:
+        return
+    if not objective_matches(rec["objective"], _as_float(problem.answers.get(key))):
+        return
+    try:
+        verdict = reference_is_alternative_optimum(formulation, rec.get("mapped") or {}, problem.answers,
+                                                   rec["objective"], time_limit=min(time_limit, 20.0))
+    except Exception:  # a check that cannot run leaves the verdict as it is
+        verdict = None
+    rec["verdict"]["alternative_optimum"] = verdict
+
+
+def _as_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _eval_direct(problem: Problem, cfg: EvalConfig, backend: LLMBackend, rec: dict[str, Any]) -> None:
