@@ -322,6 +322,9 @@ def _stem(f: Formulation) -> str:
 def show_attempts(attempts: list[Any], info: dict[str, Any]) -> None:
     llm = info.get("llm") or {}
     bits = [f"{len(attempts)} LLM call(s)"]
+    cached = sum(bool(getattr(a, "cached", False)) for a in attempts)
+    if cached:
+        bits.append(f"{cached} answered from the cache")
     if info.get("confidence") is not None:
         bits.append(f"vote share {info['confidence']:.0%}")
     for key in ("prompt_tokens", "completion_tokens", "seconds"):
@@ -330,7 +333,8 @@ def show_attempts(attempts: list[Any], info: dict[str, Any]) -> None:
     st.caption(" · ".join(bits))
     for a in attempts:
         verdict = f"error: {a.error.splitlines()[0][:90]}" if a.error else (a.status or "ok")
-        with st.expander(f"Attempt {a.index} · {a.stage} · {verdict}"):
+        source = " · cached" if getattr(a, "cached", False) else ""
+        with st.expander(f"Attempt {a.index} · {a.stage}{source} · {verdict}"):
             st.markdown("**LLM answer**")
             st.code(a.response or "(empty)", language="json")
             if a.error:
