@@ -119,8 +119,9 @@ def _calls_line(calls: Mapping[str, Any] | None) -> list[str]:
     """The LLM-call line of the cost section; says how many answers came from the response cache."""
     if not calls or not (calls.get("total") or calls.get("unrecorded_problems")):
         return []
-    line = (f"- LLM calls: {calls['total']}, of which {calls['cached']} answered from the response cache "
-            "(their time is not generation time)")
+    line = f"- LLM calls: {calls['total']}, of which {calls['cached']} answered from the response cache"
+    if calls["cached"]:
+        line += " (their time is not generation time)"
     if calls.get("unrecorded_problems"):
         line += f"; not recorded for {calls['unrecorded_problems']} problems (older records)"
     return [line]
