@@ -1,0 +1,45 @@
+"""`bench_pipeline_vs_direct.py --reuse`: an earlier run's records start a larger sample only when settings match."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+from optcopilot.eval.runner import append_record, read_records
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_pipeline_vs_direct.py"
+CONFIG = {"dataset": "optibench", "mode": "pipeline", "llm_spec": "local", "samples": 1, "time_limit": 60.0,
+          "llm_timeout": 300.0, "rule": "optibench"}
+
+
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_pipeline_vs_direct", SCRIPT)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def old_run(path: Path, config: dict[str, object], ids: list[str]) -> Path:
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"config": config, "ids": ids}))
+    for i in ids:
+        append_record(path / "results.jsonl", {"id": i, "category": "ok"})
+    return path
+
+
+def test_reuse_takes_shared_ids_with_identical_settings(tmp_path: Path) -> None:
+    reuse = bench().reuse_records
+    old = old_run(tmp_path / "old", CONFIG, ["a", "b", "c"])
+    assert reuse(old, tmp_path / "new", ["b", "c", "d"], CONFIG) == 2
+    assert [r["id"] for r in read_records(tmp_path / "new" / "results.jsonl")] == ["b", "c"]
+    assert reuse(old, tmp_path / "new", ["b", "c", "d"], CONFIG) == 0  # never over an existing run
+
+
+def test_reuse_refuses_other_settings(tmp_path: Path) -> None:
+    reuse = bench().reuse_records
+    old = old_run(tmp_path / "old", {**CONFIG, "time_limit": 30.0}, ["a", "b"])
+    assert reuse(old, tmp_path / "new", ["a", "b"], CONFIG) == 0
+    assert not (tmp_path / "new" / "results.jsonl").exists()
