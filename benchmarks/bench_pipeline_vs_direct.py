@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from optcopilot.eval.alternatives import objective_matches
 from optcopilot.eval.datasets import load_dataset
 from optcopilot.eval.runner import (
     RESULTS_FILE,
@@ -30,14 +31,11 @@ from optcopilot.eval.scoring import default_rule
 MODES = ("pipeline", "direct-code")
 
 
-def objective_ok(rec: dict[str, Any], tol: float = 1e-4) -> bool:
+def objective_ok(rec: dict[str, Any]) -> bool:
     """Objective-only verdict: the predicted objective within 1e-4 (abs or rel) of the reference objective."""
     key = rec.get("objective_key")
     ref = (rec.get("reference") or {}).get(key) if key else None
-    pred = rec.get("objective")
-    if ref is None or pred is None:
-        return False
-    return abs(pred - ref) <= tol or abs(pred - ref) <= tol * abs(ref)
+    return objective_matches(rec.get("objective"), ref)
 
 
 def other_optimum(rec: dict[str, Any]) -> bool:

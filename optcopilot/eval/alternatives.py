@@ -14,22 +14,19 @@ from collections.abc import Mapping
 
 from optcopilot.compile.instance import Instance, instantiate
 from optcopilot.eval.keymap import OBJECTIVE
+from optcopilot.eval.scoring import ObjectiveRule, finite_number
 from optcopilot.ir.errors import FormulationError
 from optcopilot.ir.model import Formulation
 from optcopilot.solve.api import solve
 from optcopilot.solve.result import Termination
 
 VALUE_TOL = 1e-4  # the OptiBench tolerance: a fixed value may move this much
-OBJECTIVE_ABS_TOL = 1e-4
-OBJECTIVE_REL_TOL = 1e-6
+_OBJECTIVE = ObjectiveRule()
 
 
 def objective_matches(predicted: float | None, reference: float | None) -> bool:
-    """Objective values equal within 1e-4 absolute or 1e-6 relative."""
-    if predicted is None or reference is None:
-        return False
-    gap = abs(predicted - reference)
-    return gap <= OBJECTIVE_ABS_TOL or gap <= OBJECTIVE_REL_TOL * abs(reference)
+    """Objective values equal under the objective-only rule (1e-4 absolute or relative)."""
+    return predicted is not None and reference is not None and _OBJECTIVE.close(predicted, reference)
 
 
 def fix_at(instance: Instance, values: Mapping[str, float]) -> Instance | None:
@@ -60,8 +57,8 @@ def reference_is_alternative_optimum(formulation: Formulation, mapping: Mapping[
     """True when our model, with every mapped variable fixed at its reference value, still reaches
     `objective` (our optimum): the reference solution is one of our optima too. False when it is
     infeasible or worse; None when it cannot be checked (no variable mapped, a solver failure)."""
-    values = {var: float(reference[key]) for key, var in mapping.items()
-              if key in reference and isinstance(reference[key], int | float) and var != OBJECTIVE}
+    values = {var: value for key, var in mapping.items()
+              if var != OBJECTIVE and (value := finite_number(reference.get(key))) is not None}
     if not values:
         return None
     try:

@@ -35,7 +35,15 @@ from typing import Any
 
 from optcopilot.eval.datasets import Problem, load_dataset
 from optcopilot.eval.keymap import Prediction, map_keys
-from optcopilot.eval.scoring import INFEASIBLE_STATUSES, RULES, ObjectiveRule, Verdict, default_rule, score
+from optcopilot.eval.scoring import (
+    INFEASIBLE_STATUSES,
+    RULES,
+    ObjectiveRule,
+    Verdict,
+    default_rule,
+    finite_number,
+    score,
+)
 from optcopilot.llm.base import LLMBackend, LLMError, LLMTimeout
 
 RESULTS_FILE = "results.jsonl"
@@ -307,7 +315,7 @@ def _check_alternative_optimum(rec: dict[str, Any], problem: Problem, formulatio
     key = problem.objective_key
     if rec.get("category") != "wrong_value" or not key or rec.get("objective") is None:
         return
-    if not objective_matches(rec["objective"], _as_float(problem.answers.get(key))):
+    if not objective_matches(rec["objective"], finite_number(problem.answers.get(key))):
         return
     try:
         verdict = reference_is_alternative_optimum(formulation, rec.get("mapped") or {}, problem.answers,
@@ -316,9 +324,6 @@ def _check_alternative_optimum(rec: dict[str, Any], problem: Problem, formulatio
         verdict = None
     rec["verdict"]["alternative_optimum"] = verdict
 
-
-def _as_float(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _eval_direct(problem: Problem, cfg: EvalConfig, backend: LLMBackend, rec: dict[str, Any]) -> None:

@@ -63,7 +63,8 @@ class Verdict:
 Compare = Callable[[float, float], bool]
 
 
-def _finite(value: object) -> float | None:
+def finite_number(value: object) -> float | None:
+    """A finite int/float as float (bools, None, text, nan and inf give None)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
@@ -93,7 +94,7 @@ def _compare_keys(
     unmapped: list[str] = []
     for key in keys:
         ref = problem.answers.get(key)
-        pred = _finite(predicted.get(key))
+        pred = finite_number(predicted.get(key))
         if pred is None:
             unmapped.append(key)
         ok = pred is not None and ref is not None and close(pred, ref)
