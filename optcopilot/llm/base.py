@@ -47,8 +47,14 @@ class LLMBackend(Protocol):
         max_tokens: int = 2048,
         seed: int | None = None,
         timeout: float | None = None,
+        grammar: str | None = None,
     ) -> LLMResponse:
-        """Answer ``messages``; with ``json_schema`` the text is JSON meant to fit that schema."""
+        """Answer ``messages``; with ``json_schema`` the text is JSON meant to fit that schema.
+
+        ``grammar`` (GBNF) constrains decoding where the backend can (llama.cpp); others ignore it and the
+        caller's reader checks the text as always. When the last message is the assistant's, backends whose
+        ``continues_assistant`` is true continue that message instead of starting a new one.
+        """
         ...
 
 

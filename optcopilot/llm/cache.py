@@ -49,6 +49,7 @@ def cache_key(
     temperature: float,
     max_tokens: int,
     seed: int | None,
+    grammar: str | None = None,
 ) -> str:
     """SHA-256 hex digest identifying one request."""
     payload = {
@@ -60,6 +61,8 @@ def cache_key(
         "max_tokens": int(max_tokens),
         "seed": seed,
     }
+    if grammar is not None:  # only then, so keys of earlier requests stay valid
+        payload["grammar"] = grammar
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -71,6 +74,7 @@ class CachedBackend:
         self.inner = inner
         self.name: str = inner.name
         self.model: str = inner.model
+        self.continues_assistant: bool = bool(getattr(inner, "continues_assistant", False))
         self.path = Path(path).expanduser() if path else default_cache_path()
         self._ready = False
 
@@ -83,6 +87,7 @@ class CachedBackend:
         max_tokens: int = 2048,
         seed: int | None = None,
         timeout: float | None = None,
+        grammar: str | None = None,
     ) -> LLMResponse:
         """Return the cached answer if there is one, else ask the wrapped backend and store its answer."""
         kwargs: dict[str, Any] = {
@@ -91,11 +96,12 @@ class CachedBackend:
             "max_tokens": max_tokens,
             "seed": seed,
             "timeout": timeout,
+            "grammar": grammar,
         }
         if temperature > 0 and seed is None:
             return self.inner.chat(messages, **kwargs)
         start = time.monotonic()
-        key = cache_key(self.name, self.model, messages, json_schema, temperature, max_tokens, seed)
+        key = cache_key(self.name, self.model, messages, json_schema, temperature, max_tokens, seed, grammar)
         hit = self._get(key)
         if hit is not None:
             hit.seconds = time.monotonic() - start

@@ -137,6 +137,7 @@ class EmbeddedBackend:
     """Chat with a local GGUF model through llama.cpp, in this process."""
 
     name = "local"
+    continues_assistant = True  # llama.cpp continues a final assistant message (prefill)
 
     def __init__(
         self,
@@ -184,12 +185,13 @@ class EmbeddedBackend:
         max_tokens: int = 2048,
         seed: int | None = None,
         timeout: float | None = None,
+        grammar: str | None = None,
     ) -> LLMResponse:
         """Answer ``messages`` with the local model; ``json_schema`` constrains decoding to that schema."""
         check_messages(messages)
         server = self.load()  # loading (seconds, once per process) is not counted against the timeout
         start = time.monotonic()
-        request = self._request(messages, json_schema, temperature, max_tokens, seed)
+        request = self._request(messages, json_schema, temperature, max_tokens, seed, grammar)
         stream = self._run(server, request, timeout, start)
         if stream.error is not None and json_schema is not None and "schema" in str(stream.error).lower():
             request["response_format"] = {"type": "json_object"}
@@ -212,6 +214,7 @@ class EmbeddedBackend:
         temperature: float,
         max_tokens: int,
         seed: int | None,
+        grammar: str | None = None,
     ) -> dict[str, Any]:
         request: dict[str, Any] = {
             "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
@@ -227,6 +230,8 @@ class EmbeddedBackend:
             request["seed"] = int(seed)
         if json_schema is not None:
             request["response_format"] = {"type": "json_object", "schema": json_schema}
+        elif grammar is not None:  # llama.cpp takes a GBNF grammar or a schema, not both
+            request["grammar"] = grammar
         return request
 
     def _run(self, server: Any, request: dict[str, Any], timeout: float | None, start: float) -> _Stream:

@@ -65,6 +65,8 @@ class HFBackend:
                 _MODELS[key] = (tokenizer, model)
             return _MODELS[key]
 
+    continues_assistant = True  # grammar is not applied here; the pipeline's reader checks the text
+
     def chat(
         self,
         messages: list[Message],
@@ -74,6 +76,7 @@ class HFBackend:
         max_tokens: int = 2048,
         seed: int | None = None,
         timeout: float | None = None,
+        grammar: str | None = None,
     ) -> LLMResponse:
         """Generate a reply with the model's chat template; ``timeout`` bounds generation time."""
         check_messages(messages)
@@ -81,8 +84,10 @@ class HFBackend:
         if json_schema is not None:
             messages = with_schema_hint(messages, json_schema)
         start = time.monotonic()
+        prefill = messages[-1]["role"] == "assistant"  # continue the assistant's partial message
         inputs = tokenizer.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            messages, add_generation_prompt=not prefill, continue_final_message=prefill, return_tensors="pt",
+            return_dict=True,
         ).to(model.device)
         options: dict[str, Any] = {"max_new_tokens": max_tokens, "do_sample": temperature > 0}
         if temperature > 0:

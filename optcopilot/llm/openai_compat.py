@@ -18,6 +18,8 @@ BASE_URL_ENV = "OPENAI_BASE_URL"
 API_KEY_ENV = "OPENAI_API_KEY"
 DUMMY_API_KEY = "sk-no-key-required"
 SCHEMA_NAME = "formulation"
+GRAMMAR_ENV = "OPTCOPILOT_OPENAI_GRAMMAR"
+PREFILL_ENV = "OPTCOPILOT_OPENAI_PREFILL"
 _FORMAT_LEVELS = ("json_schema", "json_object", "none")
 _REJECTED_STATUSES = {400, 404, 415, 422, 500, 501}
 
@@ -48,6 +50,10 @@ class OpenAIBackend:
         self.max_retries = max_retries
         self._client = openai.OpenAI(base_url=self.base_url, api_key=key, max_retries=max_retries)
         self.format_level = 0
+        # llama.cpp's server takes a GBNF `grammar` and continues a final assistant message; others may not,
+        # so both are opt-in (the pipeline then writes the model in one answer and our reader checks it)
+        self.send_grammar = os.environ.get(GRAMMAR_ENV, "").strip() == "1"
+        self.continues_assistant = os.environ.get(PREFILL_ENV, "").strip() == "1"
         """Index into ("json_schema", "json_object", "none"): the richest format this server accepted."""
 
     def chat(
@@ -59,6 +65,7 @@ class OpenAIBackend:
         max_tokens: int = 2048,
         seed: int | None = None,
         timeout: float | None = None,
+        grammar: str | None = None,
     ) -> LLMResponse:
         """Send ``messages``; with ``json_schema`` ask for schema-shaped JSON, downgrading if rejected."""
         check_messages(messages)
@@ -68,6 +75,8 @@ class OpenAIBackend:
             base["seed"] = seed
         client = self._client if timeout is None else self._client.with_options(max_retries=0)
         if json_schema is None:
+            if grammar is not None and self.send_grammar:
+                base["extra_body"] = {"grammar": grammar}
             completion = self._create(client, {**base, "messages": messages}, timeout, start)
         else:
             completion = self._create_with_schema(client, base, messages, json_schema, timeout, start)

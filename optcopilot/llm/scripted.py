@@ -30,12 +30,14 @@ class ScriptedCall:
     max_tokens: int
     seed: int | None
     timeout: float | None
+    grammar: str | None = None
 
 
 class ScriptedBackend:
     """Return scripted answers in order and record every request (see ``calls`` / ``received``)."""
 
     name = "scripted"
+    continues_assistant = True  # a rule sees the assistant's partial message last and answers its continuation
 
     def __init__(self, answers: Sequence[str | dict[str, Any]] | Rule = (), *, model: str = "script") -> None:
         self.model = model
@@ -78,10 +80,11 @@ class ScriptedBackend:
         max_tokens: int = 2048,
         seed: int | None = None,
         timeout: float | None = None,
+        grammar: str | None = None,
     ) -> LLMResponse:
         """Record the call and play the next scripted entry."""
         check_messages(messages)
-        call = ScriptedCall(copy.deepcopy(messages), json_schema, temperature, max_tokens, seed, timeout)
+        call = ScriptedCall(copy.deepcopy(messages), json_schema, temperature, max_tokens, seed, timeout, grammar)
         with self._lock:
             self.calls.append(call)
             entry = self._take(messages, json_schema)
