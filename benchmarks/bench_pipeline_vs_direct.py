@@ -12,52 +12,49 @@ rule) are identical; the table says how many records were reused. Prints, side b
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from optcopilot.eval.alternatives import objective_matches
+from optcopilot.eval.alternatives import objective_matches, reference_is_alternative_optimum
+from optcopilot.eval.config import load_config
 from optcopilot.eval.datasets import load_dataset
-from optcopilot.eval.runner import (
-    RESULTS_FILE,
-    append_record,
-    load_config,
-    read_records,
-    run_eval,
-    select_problems,
-)
+from optcopilot.eval.records import EvalRecord
+from optcopilot.eval.runner import run_eval, select_problems
 from optcopilot.eval.scoring import default_rule
+from optcopilot.eval.store import (
+    RESULTS_FILE,
+    append_json_line,
+    read_json_lines,
+    read_records,
+    unique_records,
+)
+from optcopilot.ir.model import Formulation
 
 MODES = ("pipeline", "direct-code")
 
 
-def objective_ok(rec: dict[str, Any]) -> bool:
+def objective_ok(rec: EvalRecord) -> bool:
     """Objective-only verdict: the predicted objective within 1e-4 (abs or rel) of the reference objective."""
-    key = rec.get("objective_key")
-    ref = (rec.get("reference") or {}).get(key) if key else None
-    return objective_matches(rec.get("objective"), ref)
+    ref = rec.reference.get(rec.objective_key) if rec.objective_key else None
+    return objective_matches(rec.objective, ref)
 
 
-def other_optimum(rec: dict[str, Any]) -> bool:
+def other_optimum(rec: EvalRecord) -> bool:
     """Wrong under the all-keys rule, right objective, and the reference's values optimal in our model too.
 
     Read from the record (`verdict.alternative_optimum`); records written before that check existed are
     checked here the same way, from their stored formulation.
     """
-    verdict = rec.get("verdict") or {}
-    if verdict.get("correct") or not objective_ok(rec):
+    verdict = rec.verdict
+    if verdict is None or verdict.correct or not objective_ok(rec) or rec.objective is None:
         return False
-    if "alternative_optimum" in verdict:
-        return verdict["alternative_optimum"] is True
-    if not rec.get("formulation"):
+    if verdict.alternative_checked:
+        return verdict.alternative_optimum is True
+    if not rec.formulation:
         return False
-    from optcopilot.eval.alternatives import reference_is_alternative_optimum
-    from optcopilot.ir.model import Formulation
-
     try:
-        f = Formulation.model_validate(rec["formulation"])
-        return reference_is_alternative_optimum(f, rec.get("mapped") or {}, rec.get("reference") or {},
-                                                rec["objective"]) is True
+        f = Formulation.model_validate(rec.formulation)
+        return reference_is_alternative_optimum(f, rec.mapped, rec.reference, rec.objective) is True
     except Exception:
         return False
 
@@ -67,25 +64,18 @@ def table(out: Path, modes: list[str]) -> str:
             "(verified) | execution rate | mean s/problem |",
             "|---|---:|---:|---:|---:|---:|---:|"]
     for mode in modes:
-        path = out / mode / "results.jsonl"
+        path = out / mode / RESULTS_FILE
         if not path.exists():
             continue
-        recs: dict[str, dict[str, Any]] = {}
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            recs.setdefault(rec["id"], rec)
+        recs = list(unique_records(read_records(path)).values())
         n = len(recs)
         if not n:
             continue
-        allk = sum(bool((r.get("verdict") or {}).get("correct")) for r in recs.values())
-        obj = sum(objective_ok(r) for r in recs.values())
-        other = sum(other_optimum(r) for r in recs.values())
-        ran = sum(r.get("objective") is not None or r.get("status") in ("infeasible", "unbounded")
-                  for r in recs.values())
-        secs = sum(float(r.get("seconds") or 0.0) for r in recs.values()) / n
+        allk = sum(r.verdict is not None and r.verdict.correct for r in recs)
+        obj = sum(objective_ok(r) for r in recs)
+        other = sum(other_optimum(r) for r in recs)
+        ran = sum(r.executed for r in recs)
+        secs = sum(r.seconds for r in recs) / n
         rows.append(f"| {mode} | {n} | {allk}/{n} = {allk / n:.1%} | {obj}/{n} = {obj / n:.1%} | "
                     f"{other} | {ran}/{n} = {ran / n:.1%} | {secs:.1f} |")
     return "\n".join(rows)
@@ -98,10 +88,10 @@ def reuse_records(old: Path, new: Path, ids: list[str], config: dict[str, Any]) 
     wanted = set(ids)
     new.mkdir(parents=True, exist_ok=True)
     copied = 0
-    for rec in read_records(old / RESULTS_FILE):
-        if rec.get("id") in wanted:
-            append_record(new / RESULTS_FILE, rec)
-            wanted.discard(rec["id"])
+    for raw in read_json_lines(old / RESULTS_FILE):  # copied as written (any schema version)
+        if raw["id"] in wanted:
+            append_json_line(new / RESULTS_FILE, raw)
+            wanted.discard(raw["id"])
             copied += 1
     return copied
 

@@ -24,8 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sample", choices=("stratified", "first"), default="stratified",
                    help="how to pick --limit problems: stratified by type (default) or the first N")
     p.add_argument("--llm", default=None, help="local | local:/path.gguf | openai:MODEL | hf:PATH | scripted:FILE")
-    p.add_argument("--mode", choices=("pipeline", "direct-code"), default="pipeline",
-                   help="our pipeline (default) or the peer-style direct-code baseline")
+    p.add_argument("--mode", default="pipeline",
+                   help="pipeline (default: our pipeline), direct-code (the peer-style baseline), or another mode "
+                        "registered in optcopilot.eval.modes; miplib-mps always runs its own solver-only mode")
     p.add_argument("--samples", type=int, default=1, help="formulations to sample and vote over (pipeline)")
     p.add_argument("--workers", type=int, default=1,
                    help="parallel problems; for HTTP backends and miplib-mps (the local model uses 1)")
@@ -69,10 +70,15 @@ def _validate(args: argparse.Namespace) -> None:
     if args.time_limit <= 0 or args.llm_timeout <= 0:
         raise UsageError("--time-limit and --llm-timeout must be positive")
     from optcopilot.eval.datasets import DATASETS
+    from optcopilot.eval.modes import mode_for
     from optcopilot.eval.scoring import RULES
 
     if args.dataset not in DATASETS:
         raise UsageError(f"unknown dataset {args.dataset!r}; known: {', '.join(sorted(DATASETS))}")
+    try:
+        mode_for(args.dataset, args.mode)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.rule is not None and args.rule not in RULES:
         raise UsageError(f"unknown scoring rule {args.rule!r}; known: {', '.join(RULES)}")
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from optcopilot.eval.sandbox import SandboxResult, run_python
 from optcopilot.llm.base import LLMBackend, LLMError, LLMTimeout, Message
+from optcopilot.solve.result import Termination
 
 SYSTEM_PROMPT = (
     "You are an operations research expert. You write complete, runnable Python programs that model an "
@@ -46,11 +47,11 @@ _OBJECTIVE_NAME = re.compile(r"objective|optimal\s*value|obj\b|total", re.IGNORE
 
 @dataclass
 class ParsedOutput:
-    """Numbers read back from a script's stdout."""
+    """Numbers read back from a script's stdout (the script's words converted to a `Termination`)."""
 
     objective: float | None
     values: dict[str, float] = field(default_factory=dict)
-    status: str = "no_answer"
+    status: Termination | None = None  # None: the script printed no answer
 
 
 @dataclass
@@ -135,12 +136,12 @@ def parse_output(stdout: str) -> ParsedOutput:
         values[name] = value
     low = stdout.lower()
     if numbers:
-        return ParsedOutput(numbers[-1], values, "optimal")
+        return ParsedOutput(numbers[-1], values, Termination.OPTIMAL)
     if "unbounded" in low:
-        return ParsedOutput(None, values, "unbounded")
+        return ParsedOutput(None, values, Termination.UNBOUNDED)
     if "infeasible" in low or "no feasible" in low:
-        return ParsedOutput(None, values, "infeasible")
-    return ParsedOutput(None, values, "no_answer")
+        return ParsedOutput(None, values, Termination.INFEASIBLE)
+    return ParsedOutput(None, values, None)
 
 
 def solve_with_code(

@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from optcopilot.eval.runner import CATEGORIES, RESULTS_FILE, load_config, read_records, unique_records
-from optcopilot.eval.scoring import INFEASIBLE_STATUSES
+from optcopilot.eval.config import CONFIG_FILE, load_config
+from optcopilot.eval.records import Category, EvalRecord
+from optcopilot.eval.store import RESULTS_FILE, read_records, unique_records
 
 SUMMARY_JSON = "summary.json"
 SUMMARY_MD = "summary.md"
@@ -25,52 +26,46 @@ RULE_NOTES = {
     "miplib-rel1e-6": "objective within 1e-6 relative (or 1e-6 absolute) of the MIPLIB .solu value; "
                       "HiGHS at mip_rel_gap=0",
 }
-_ANSWER_STATUSES = INFEASIBLE_STATUSES | {"unbounded"}
 
 
 def _rate(num: int, den: int) -> float | None:
     return round(num / den, 6) if den else None
 
 
-def executed(rec: Mapping[str, Any]) -> bool:
-    """A solution (objective value) or a definitive infeasible/unbounded answer was produced."""
-    return rec.get("objective") is not None or str(rec.get("status", "")) in _ANSWER_STATUSES
-
-
-def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def summarize(records: Sequence[EvalRecord], config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Aggregate records of one run (first record per id; restricted to the run's ids when known)."""
     cfg = dict((config or {}).get("config", {}))
     ids = list((config or {}).get("ids", []))
     by_id = unique_records(records)
     recs = [by_id[i] for i in ids if i in by_id] if ids else list(by_id.values())
     n = len(recs)
-    correct = sum(r.get("category") == "ok" for r in recs)
+    correct = sum(r.category == Category.OK for r in recs)
     types: dict[str, dict[str, Any]] = {}
-    for rec in sorted(recs, key=lambda r: str(r.get("ptype", ""))):
-        t = types.setdefault(str(rec.get("ptype", "unknown")), {"n": 0, "correct": 0, "executed": 0})
+    for rec in sorted(recs, key=lambda r: r.ptype):
+        t = types.setdefault(rec.ptype, {"n": 0, "correct": 0, "executed": 0})
         t["n"] += 1
-        t["correct"] += rec.get("category") == "ok"
-        t["executed"] += executed(rec)
+        t["correct"] += rec.category == Category.OK
+        t["executed"] += rec.executed
     for t in types.values():
         t["accuracy"] = _rate(t["correct"], t["n"])
         t["execution_rate"] = _rate(t["executed"], t["n"])
-    cats = Counter(str(r.get("category", "error")) for r in recs)
-    failures = {c: cats.get(c, 0) for c in CATEGORIES} | {c: v for c, v in cats.items() if c not in CATEGORIES}
-    prompt = sum(int((r.get("tokens") or {}).get("prompt", 0) or 0) for r in recs)
-    completion = sum(int((r.get("tokens") or {}).get("completion", 0) or 0) for r in recs)
-    secs = [float(r.get("seconds") or 0.0) for r in recs]
-    calls = [r["llm_calls"] for r in recs if isinstance(r.get("llm_calls"), Mapping)]
-    alt = [(r.get("verdict") or {}).get("alternative_optimum", "absent") for r in recs]
-    llm_recs = sum(bool(r.get("llm")) for r in recs)
-    with_pred = [r for r in recs if r.get("predicted")]
-    ref_keys = sum(len(r.get("reference") or {}) for r in with_pred)
-    unmapped = sum(len(r.get("unmapped_keys") or []) for r in with_pred)
-    rules = Counter(str((r.get("verdict") or {}).get("rule", "")) for r in recs if r.get("verdict"))
+    cats = Counter(r.category for r in recs)
+    failures = {c.value: cats.get(c, 0) for c in Category}
+    prompt = sum(r.tokens.prompt for r in recs)
+    completion = sum(r.tokens.completion for r in recs)
+    secs = [r.seconds for r in recs]
+    calls = [r.llm_calls for r in recs if r.llm_calls is not None]
+    checked = [r.verdict for r in recs if r.verdict is not None and r.verdict.alternative_checked]
+    llm_recs = sum(bool(r.llm) for r in recs)
+    with_pred = [r for r in recs if r.predicted]
+    ref_keys = sum(len(r.reference) for r in with_pred)
+    unmapped = sum(len(r.unmapped_keys) for r in with_pred)
+    rules = Counter(r.verdict.rule for r in recs if r.verdict is not None)
     rule = cfg.get("rule") or (rules.most_common(1)[0][0] if rules else "")
     return {
-        "dataset": cfg.get("dataset") or (recs[0].get("dataset") if recs else ""),
-        "mode": (recs[0].get("mode") if recs else None) or cfg.get("mode", ""),
-        "llm": cfg.get("llm_spec") if (recs and recs[0].get("llm")) else None,
+        "dataset": cfg.get("dataset") or (recs[0].dataset if recs else ""),
+        "mode": (recs[0].mode if recs else None) or cfg.get("mode", ""),
+        "llm": cfg.get("llm_spec") if (recs and recs[0].llm) else None,
         "rule": rule,
         "rule_note": RULE_NOTES.get(rule, ""),
         "time_limit": cfg.get("time_limit"),
@@ -81,8 +76,8 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | 
         "pending": (len(ids) - n) if ids else 0,
         "correct": correct,
         "accuracy": _rate(correct, n),
-        "executed": sum(executed(r) for r in recs),
-        "execution_rate": _rate(sum(executed(r) for r in recs), n),
+        "executed": sum(r.executed for r in recs),
+        "execution_rate": _rate(sum(r.executed for r in recs), n),
         "by_type": types,
         "failures": failures,
         "tokens": {"prompt": prompt, "completion": completion, "total": prompt + completion,
@@ -90,13 +85,13 @@ def summarize(records: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | 
         "seconds": {"total": round(sum(secs), 3), "mean": round(statistics.fmean(secs), 3) if secs else None,
                     "median": round(statistics.median(secs), 3) if secs else None,
                     "max": round(max(secs), 3) if secs else None},
-        "alternative_optima": {"right_objective_other_values": sum(a != "absent" for a in alt),
-                               "verified": sum(a is True for a in alt), "refuted": sum(a is False for a in alt)},
-        "llm_calls": {"total": sum(int(c.get("total", 0) or 0) for c in calls),
-                      "cached": sum(int(c.get("cached", 0) or 0) for c in calls),
+        "alternative_optima": {"right_objective_other_values": len(checked),
+                               "verified": sum(v.alternative_optimum is True for v in checked),
+                               "refuted": sum(v.alternative_optimum is False for v in checked)},
+        "llm_calls": {"total": sum(c.total for c in calls), "cached": sum(c.cached for c in calls),
                       "unrecorded_problems": max(0, llm_recs - len(calls))},
         "reference_keys": {"total": ref_keys, "unmapped": unmapped,
-                           "problems_with_unmapped": sum(bool(r.get("unmapped_keys")) for r in with_pred)},
+                           "problems_with_unmapped": sum(bool(r.unmapped_keys) for r in with_pred)},
     }
 
 
@@ -186,7 +181,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def write_report(out_dir: str | Path, *, plots: bool = True) -> dict[str, Any]:
     """Summarize ``out_dir/results.jsonl`` into ``summary.json``, ``summary.md`` and PNG plots."""
     out = Path(out_dir)
-    if not (out / RESULTS_FILE).exists() and not (out / "config.json").exists():
+    if not (out / RESULTS_FILE).exists() and not (out / CONFIG_FILE).exists():
         raise FileNotFoundError(f"{out}: no {RESULTS_FILE} (not an evaluation run directory)")
     summary = summarize(read_records(out / RESULTS_FILE), load_config(out))
     _write_atomic(out / SUMMARY_JSON, json.dumps(summary, indent=2))

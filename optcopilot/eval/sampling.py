@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
-from optcopilot.eval.datasets import Problem
+from optcopilot.eval.problems import Problem
 
 T = TypeVar("T")
 

@@ -18,7 +18,8 @@ Rules (``RULES``):
 * ``infeasible`` - the reference must be infeasible and the prediction must say so.
 
 Every rule first applies the status checks: an infeasible reference is matched only by an
-infeasible prediction; a feasible reference needs an optimal-like status.
+infeasible prediction; a feasible reference needs an optimal (or locally optimal) status. Statuses are
+`Termination` members; a status word (e.g. from a dataset) is converted with `Termination.from_text`.
 """
 
 from __future__ import annotations
@@ -27,17 +28,8 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from optcopilot.eval.datasets import Problem
-
-OK_STATUSES = frozenset({"optimal", "locally_optimal", "solved", "ok", "success"})
-INFEASIBLE_STATUSES = frozenset(
-    {"infeasible", "infeasible_or_unbounded", "no_best_solution", "no_solution", "no_feasible_solution"}
-)
-
-
-def normalize_status(status: str | None) -> str:
-    """Lower-case, spaces/hyphens to underscores: "No Best Solution" -> "no_best_solution"."""
-    return "_".join(str(status or "").strip().lower().replace("-", " ").split())
+from optcopilot.eval.problems import Problem
+from optcopilot.solve.result import Termination
 
 
 @dataclass(frozen=True)
@@ -58,6 +50,8 @@ class Verdict:
     details: dict[str, KeyCheck] = field(default_factory=dict)
     unmapped_keys: list[str] = field(default_factory=list)
     reason: str = ""
+    alternative_checked: bool = False  # right objective, other values: was the reference tried in our model?
+    alternative_optimum: bool | None = None  # ... and is it an optimum there too (None: could not tell)
 
 
 Compare = Callable[[float, float], bool]
@@ -70,20 +64,23 @@ def finite_number(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _status_verdict(problem: Problem, status: str, rule: str) -> Verdict | None:
+def status_word(status: Termination | None) -> str:
+    """The status as stored and shown; ``no_answer`` when nothing was solved."""
+    return "no_answer" if status is None else status.value
+
+
+def _status_verdict(problem: Problem, status: Termination | None, rule: str) -> Verdict | None:
     """Decide on status alone when possible (infeasible refs, failed runs)."""
-    accepted = set(INFEASIBLE_STATUSES)
-    if "unbounded" in str(problem.extra.get("reference_status", "")):
-        accepted.add("unbounded")
+    unbounded_ok = "unbounded" in str(problem.extra.get("reference_status", ""))
     if problem.infeasible:
-        ok = status in accepted
+        ok = status is not None and (status.infeasible or (unbounded_ok and status == Termination.UNBOUNDED))
         return Verdict(
-            ok, rule, reason="reference infeasible; prediction " + ("agrees" if ok else f"is {status!r}")
+            ok, rule, reason="reference infeasible; prediction " + ("agrees" if ok else f"is {status_word(status)!r}")
         )
-    if status in INFEASIBLE_STATUSES:
+    if status is not None and status.infeasible:
         return Verdict(False, rule, reason="prediction infeasible but reference has a value")
-    if status not in OK_STATUSES:
-        return Verdict(False, rule, reason=f"status {status!r} is not an optimal solve")
+    if status is None or not status.optimal:
+        return Verdict(False, rule, reason=f"status {status_word(status)!r} is not an optimal solve")
     return None
 
 
@@ -119,7 +116,7 @@ class ObjectiveRule:
         diff = abs(pred - ref)
         return diff <= self.abs_tol or diff <= self.rel_tol * abs(ref)
 
-    def check(self, problem: Problem, predicted: Mapping[str, float], status: str) -> Verdict:
+    def check(self, problem: Problem, predicted: Mapping[str, float]) -> Verdict:
         """Score the objective key only."""
         key = problem.objective_key
         if key is None or key not in problem.answers:
@@ -178,7 +175,7 @@ class OptiBenchRule:
         """ReSocratic's ``abs(llm - gt) < 1e-4``."""
         return abs(pred - ref) < self.abs_tol
 
-    def check(self, problem: Problem, predicted: Mapping[str, float], status: str) -> Verdict:
+    def check(self, problem: Problem, predicted: Mapping[str, float]) -> Verdict:
         """All keys must be present and close."""
         return _compare_keys(problem, predicted, list(problem.answers), self.name, self.close)
 
@@ -189,7 +186,7 @@ class InfeasibleRule:
 
     name: str = "infeasible"
 
-    def check(self, problem: Problem, predicted: Mapping[str, float], status: str) -> Verdict:
+    def check(self, problem: Problem, predicted: Mapping[str, float]) -> Verdict:
         """Reached only when the reference is feasible (status checks come first)."""
         return Verdict(False, self.name, reason="reference is not infeasible; use a value rule")
 
@@ -216,11 +213,12 @@ def default_rule(dataset: str) -> str:
 def score(
     problem: Problem,
     predicted: Mapping[str, float],
-    predicted_status: str,
+    predicted_status: Termination | str | None,
     rule: str | Rule | None = None,
 ) -> Verdict:
     """Score ``predicted`` (reference key -> value) against ``problem``.
 
+    ``predicted_status`` is a `Termination` (a status word is converted; None: nothing was solved).
     ``rule`` is a name from ``RULES``, a rule instance (e.g. ``ObjectiveRule(rel_tol=1e-6)``)
     or None for ``default_rule(problem.source)``.
     """
@@ -230,8 +228,7 @@ def score(
         if rule not in RULES:
             raise ValueError(f"unknown rule {rule!r}; known: {', '.join(RULES)}")
         rule = RULES[rule]
-    status = normalize_status(predicted_status)
-    verdict = _status_verdict(problem, status, rule.name)
+    verdict = _status_verdict(problem, Termination.from_text(predicted_status), rule.name)
     if verdict is not None:
         return verdict
-    return rule.check(problem, predicted, status)
+    return rule.check(problem, predicted)

@@ -9,7 +9,15 @@ from typing import Any
 
 
 class Termination(StrEnum):
+    """How a solve ended: the one status vocabulary of the package.
+
+    Solver-specific codes (HiGHS model statuses, Pyomo termination conditions, CP-SAT statuses) and status
+    words read from text (dataset references, generated scripts) are converted into it where they enter:
+    `from_text` for words, each solver route for its own codes.
+    """
+
     OPTIMAL = "optimal"
+    LOCALLY_OPTIMAL = "locally_optimal"  # a local solver's optimum: a solution, not a proof
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
@@ -25,7 +33,49 @@ class Termination(StrEnum):
 
     @property
     def has_solution(self) -> bool:
-        return self in (Termination.OPTIMAL, Termination.TIME_LIMIT_FEASIBLE)
+        """A primal solution comes with the status."""
+        return self in (Termination.OPTIMAL, Termination.LOCALLY_OPTIMAL, Termination.TIME_LIMIT_FEASIBLE)
+
+    @property
+    def optimal(self) -> bool:
+        """Solved to (local or global) optimality."""
+        return self in (Termination.OPTIMAL, Termination.LOCALLY_OPTIMAL)
+
+    @property
+    def infeasible(self) -> bool:
+        """Reported infeasible (possibly without telling infeasible from unbounded)."""
+        return self in (Termination.INFEASIBLE, Termination.INFEASIBLE_OR_UNBOUNDED)
+
+    @property
+    def time_limit(self) -> bool:
+        """Stopped by the time limit, with or without an incumbent."""
+        return self in (Termination.TIME_LIMIT_FEASIBLE, Termination.TIME_LIMIT_NO_SOLUTION)
+
+    @classmethod
+    def from_text(cls, text: str | None) -> Termination | None:
+        """A status word from outside the solver routes ("Optimal", "No Best Solution", "time limit", ...)
+        as a `Termination`; None for no status or a word without a meaning here ("no_answer")."""
+        word = normalize_status_word(text)
+        if word in cls._value2member_map_:
+            return cls(word)
+        return _STATUS_WORDS.get(word)
+
+
+def normalize_status_word(text: str | None) -> str:
+    """Lower-case, spaces/hyphens to underscores: "No Best Solution" -> "no_best_solution"."""
+    return "_".join(str(text or "").strip().lower().replace("-", " ").split())
+
+
+_STATUS_WORDS: dict[str, Termination] = {
+    "solved": Termination.OPTIMAL,
+    "ok": Termination.OPTIMAL,
+    "success": Termination.OPTIMAL,
+    "no_best_solution": Termination.INFEASIBLE,  # ORLM/IndustryOR references
+    "no_solution": Termination.INFEASIBLE,
+    "no_feasible_solution": Termination.INFEASIBLE,
+    "time_limit": Termination.TIME_LIMIT_NO_SOLUTION,
+}
+"""Foreign status words (beyond the enum's own values) and what they mean."""
 
 
 @dataclass

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from optcopilot.compile.instance import instantiate
 from optcopilot.eval import runner
 from optcopilot.eval.alternatives import fix_at, objective_matches, reference_is_alternative_optimum
-from optcopilot.eval.datasets import Problem
+from optcopilot.eval.problems import Problem
+from optcopilot.eval.records import Category
+from optcopilot.eval.store import read_records
 from optcopilot.formulate.dsl import parse_dsl
 from optcopilot.llm import ScriptedBackend
 from optcopilot.solve.api import solve
@@ -59,9 +60,10 @@ def test_runner_marks_the_record_and_the_report_explains(tmp_path: Path) -> None
     backend = ScriptedBackend(lambda messages, schema: f"```python\n{FERRY}\n```")
     summary = runner.run_eval("t", out_dir=tmp_path, problems=[problem], backend=backend, progress=False,
                               rule="optibench")
-    rec: dict[str, Any] = runner.read_records(tmp_path / "results.jsonl")[0]
-    assert rec["category"] == "wrong_value"  # the OptiBench rule is unchanged ...
-    assert rec["objective"] == pytest.approx(5000.0)
-    assert rec["verdict"]["alternative_optimum"] is True  # ... but the record says why it is "wrong"
+    rec = read_records(tmp_path / "results.jsonl")[0]
+    assert rec.category == Category.WRONG_VALUE  # the OptiBench rule is unchanged ...
+    assert rec.objective == pytest.approx(5000.0)
+    assert rec.verdict is not None and rec.verdict.alternative_checked
+    assert rec.verdict.alternative_optimum is True  # ... but the record says why it is "wrong"
     assert summary["alternative_optima"] == {"right_objective_other_values": 1, "verified": 1, "refuted": 0}
     assert "In 1 of them the reference's values are optimal in our model too" in (tmp_path / "summary.md").read_text()

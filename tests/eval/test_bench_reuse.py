@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from types import ModuleType
 
-from optcopilot.eval.runner import append_record, read_records
+from optcopilot.eval.store import append_json_line, read_records
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_pipeline_vs_direct.py"
 CONFIG = {"dataset": "optibench", "mode": "pipeline", "llm_spec": "local", "samples": 1, "time_limit": 60.0,
@@ -26,7 +26,7 @@ def old_run(path: Path, config: dict[str, object], ids: list[str]) -> Path:
     path.mkdir(parents=True)
     (path / "config.json").write_text(json.dumps({"config": config, "ids": ids}))
     for i in ids:
-        append_record(path / "results.jsonl", {"id": i, "category": "ok"})
+        append_json_line(path / "results.jsonl", {"id": i, "category": "ok"})
     return path
 
 
@@ -34,7 +34,7 @@ def test_reuse_takes_shared_ids_with_identical_settings(tmp_path: Path) -> None:
     reuse = bench().reuse_records
     old = old_run(tmp_path / "old", CONFIG, ["a", "b", "c"])
     assert reuse(old, tmp_path / "new", ["b", "c", "d"], CONFIG) == 2
-    assert [r["id"] for r in read_records(tmp_path / "new" / "results.jsonl")] == ["b", "c"]
+    assert [r.id for r in read_records(tmp_path / "new" / "results.jsonl")] == ["b", "c"]
     assert reuse(old, tmp_path / "new", ["b", "c", "d"], CONFIG) == 0  # never over an existing run
 
 

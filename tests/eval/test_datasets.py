@@ -9,21 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from optcopilot.eval.datasets import (
-    DATASETS,
-    OBJECTIVE_KEY,
-    Problem,
-    build_orlm,
-    guess_objective_key,
-    has_table,
-    list_datasets,
-    load_dataset,
-    load_optibench_file,
-    load_records,
-    parse_answer,
-    parse_number,
-)
+from optcopilot.eval.answers import parse_answer, parse_number
+from optcopilot.eval.builders import build_orlm
+from optcopilot.eval.classify import guess_objective_key, has_table
+from optcopilot.eval.datasets import DATASETS, list_datasets, load_dataset, load_optibench_file
 from optcopilot.eval.paths import DatasetError
+from optcopilot.eval.problems import OBJECTIVE_KEY, Problem, load_records
 
 from .conftest import SAMPLE
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from optcopilot.eval.datasets import Problem
 from optcopilot.eval.direct_code import extract_code, parse_output, solve_with_code
-from optcopilot.eval.runner import read_records, run_eval
+from optcopilot.eval.problems import Problem
+from optcopilot.eval.records import Category
+from optcopilot.eval.runner import run_eval
 from optcopilot.eval.sandbox import run_python
+from optcopilot.eval.store import read_records
 from optcopilot.llm import ScriptedBackend
 
 PYOMO_SCRIPT = '''Here is the program:
@@ -40,7 +42,7 @@ def test_parse_output_objective_and_variables() -> None:
     assert parse_output("x = 1e3\nobjective: -2.5e-1").objective == -0.25
     assert parse_output("The problem is infeasible").status == "infeasible"
     assert parse_output("Problem unbounded!").status == "unbounded"
-    assert parse_output("").status == "no_answer" and parse_output("").objective is None
+    assert parse_output("").status is None and parse_output("").objective is None
     assert parse_output("x1 = 3\nvalue nan\n").objective == 3.0  # names with digits are not numbers
 
 
@@ -149,10 +151,10 @@ def test_run_eval_direct_code_mode(tmp_path: Path) -> None:
                               else "```python\nprint('no idea')\n```")
     s = run_eval("optibench", out_dir=tmp_path, problems=problems, backend=backend, mode="direct-code",
                  progress=False, time_limit=30, sample="first")
-    recs = {r["id"]: r for r in read_records(tmp_path / "results.jsonl")}
-    assert recs["dc:1"]["category"] == "ok", recs["dc:1"]["verdict"]
-    assert recs["dc:1"]["mapped"]["chairs"] == "chairs" and "pyomo" in recs["dc:1"]["code"]
-    assert recs["dc:2"]["category"] == "no_answer"
+    recs = {r.id: r for r in read_records(tmp_path / "results.jsonl")}
+    assert recs["dc:1"].category == Category.OK, recs["dc:1"].verdict
+    assert recs["dc:1"].mapped["chairs"] == "chairs" and "pyomo" in (recs["dc:1"].code or "")
+    assert recs["dc:2"].category == Category.NO_ANSWER
     assert s["correct"] == 1 and s["mode"] == "direct-code" and s["rule"] == "optibench"
 
 

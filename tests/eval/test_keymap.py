@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from optcopilot.eval.datasets import Problem
 from optcopilot.eval.keymap import OBJECTIVE, Prediction, map_keys, similarity, stem, tokens
+from optcopilot.eval.problems import Problem
 from optcopilot.eval.scoring import score
 
 

@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from optcopilot.eval.records import EvalRecord
 from optcopilot.eval.report import compare_runs, render_markdown, summarize, write_report
-from optcopilot.eval.runner import append_record
+from optcopilot.eval.store import append_json_line
 
 
 def rec(i: str, ptype: str, category: str, *, objective: float | None = 1.0, status: str = "optimal",
@@ -35,7 +36,7 @@ CONFIG = {"config": {"dataset": "optibench", "mode": "pipeline", "llm_spec": "sc
 
 
 def test_summarize_numbers() -> None:
-    s = summarize(RECORDS, CONFIG)
+    s = summarize([EvalRecord.from_json(r) for r in RECORDS], CONFIG)
     assert (s["n"], s["selected"], s["pending"], s["correct"]) == (5, 6, 1, 2)
     assert s["accuracy"] == 0.4
     assert s["executed"] == 4 and s["execution_rate"] == 0.8  # objective or a definitive infeasible answer
@@ -54,7 +55,7 @@ def _run_dir(path: Path, records: list[dict[str, Any]], config: dict[str, Any]) 
     path.mkdir()
     (path / "config.json").write_text(json.dumps(config))
     for r in records:
-        append_record(path / "results.jsonl", r)
+        append_json_line(path / "results.jsonl", r)
     return path
 
 

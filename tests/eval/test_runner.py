@@ -17,9 +17,14 @@ from typing import Any
 import pytest
 
 from optcopilot.eval import runner
-from optcopilot.eval.datasets import Problem
+from optcopilot.eval.grading import categorize
+from optcopilot.eval.modes import pipeline as pipeline_mode
 from optcopilot.eval.paths import DatasetError, resolve_data_dir
-from optcopilot.eval.runner import append_record, categorize, read_records, run_eval
+from optcopilot.eval.problems import Problem
+from optcopilot.eval.records import Category
+from optcopilot.eval.runner import run_eval
+from optcopilot.eval.store import append_json_line, read_json_lines, read_records
+from optcopilot.formulate.events import FailureKind
 from optcopilot.llm import LLMError, LLMTimeout, ScriptedBackend
 from optcopilot.solve.result import Result, Termination
 
@@ -50,7 +55,7 @@ def stub_pipeline(text: str, backend: Any, **kw: Any) -> StubOutcome:
     value = float(i + 1) if i % 2 == 0 else float(i + 2)
     result = Result(Termination.OPTIMAL, objective=value, variables={"x": value})
     return StubOutcome(formulation=None, result=result, attempts=[], confidence=1.0,
-                       llm={"prompt_tokens": 10, "completion_tokens": 5}, error=None)
+                       llm={"prompt_tokens": 10, "completion_tokens": 5}, error=None, error_kind=None)
 
 
 def scripted() -> ScriptedBackend:
@@ -63,7 +68,7 @@ def comparable(summary: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def stubbed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "_PIPELINE", stub_pipeline)
+    monkeypatch.setattr(pipeline_mode, "formulate_and_solve", stub_pipeline)
 
 
 # --------------------------------------------------------------------------- JSONL store
@@ -75,7 +80,7 @@ def test_append_is_atomic_under_concurrency(tmp_path: Path) -> None:
 
     def writer(t: int) -> None:
         for i in range(40):
-            append_record(path, {"id": f"{t}:{i}", "pad": big, "nan": float("nan"), "inf": float("inf")})
+            append_json_line(path, {"id": f"{t}:{i}", "pad": big, "nan": float("nan"), "inf": float("inf")})
 
     threads = [threading.Thread(target=writer, args=(t,)) for t in range(6)]
     for t in threads:
@@ -91,16 +96,16 @@ def test_append_is_atomic_under_concurrency(tmp_path: Path) -> None:
 
 def test_trailing_partial_line_is_ignored_and_repaired(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl"
-    append_record(path, {"id": "a"})
-    append_record(path, {"id": "b"})
+    append_json_line(path, {"id": "a"})
+    append_json_line(path, {"id": "b"})
     with path.open("ab") as fh:
         fh.write(b'{"id": "c", "status": "opt')
-    assert [r["id"] for r in read_records(path)] == ["a", "b"]
+    assert [r["id"] for r in read_json_lines(path)] == ["a", "b"]
     assert path.read_bytes().endswith(b"opt")  # plain reading does not touch the file
-    assert [r["id"] for r in read_records(path, repair=True)] == ["a", "b"]
+    assert [r.id for r in read_records(path, repair=True)] == ["a", "b"]
     assert path.read_bytes().endswith(b"}\n")
-    append_record(path, {"id": "c"})
-    assert [r["id"] for r in read_records(path)] == ["a", "b", "c"]
+    append_json_line(path, {"id": "c"})
+    assert [r.id for r in read_records(path)] == ["a", "b", "c"]
 
 
 # --------------------------------------------------------------------------- resume
@@ -125,12 +130,12 @@ def test_resume_after_simulated_crash_matches_uninterrupted(tmp_path: Path, stub
         seen.append(text)
         return stub_pipeline(text, backend, **kw)
 
-    monkeypatch.setattr(runner, "_PIPELINE", counting)
+    monkeypatch.setattr(pipeline_mode, "formulate_and_solve", counting)
     resumed = run_eval("toy", out_dir=crashed, problems=problems, backend=scripted(), progress=False,
                        sample="first")
     assert seen == [f"problem {i}" for i in range(3, 8)]  # the partial 4th record is redone, nothing else
     assert comparable(resumed) == comparable(full)
-    ids = [r["id"] for r in read_records(crashed / "results.jsonl")]
+    ids = [r.id for r in read_records(crashed / "results.jsonl")]
     assert sorted(ids) == sorted(p.id for p in problems)
 
     seen.clear()  # a second resume has nothing left to do
@@ -152,7 +157,8 @@ KILL_SCRIPT = """
 import sys, time
 from types import SimpleNamespace
 from optcopilot.eval import runner
-from optcopilot.eval.datasets import Problem
+from optcopilot.eval.modes import pipeline as pipeline_mode
+from optcopilot.eval.problems import Problem
 from optcopilot.llm import make_backend
 from optcopilot.solve.result import Result, Termination
 
@@ -168,9 +174,9 @@ def pipeline(text, backend, **kw):
     i = int(text.split()[-1])
     value = float(i + 1) if i % 3 else -1.0
     return Outcome(formulation=None, result=Result(Termination.OPTIMAL, objective=value), attempts=[],
-                   confidence=1.0, llm={"prompt_tokens": 3, "completion_tokens": 2}, error=None)
+                   confidence=1.0, llm={"prompt_tokens": 3, "completion_tokens": 2}, error=None, error_kind=None)
 
-runner._PIPELINE = pipeline
+pipeline_mode.formulate_and_solve = pipeline
 problems = [Problem(id=f"k:{i}", text=f"p {i}", answers={"objective": float(i + 1)},
                     ptype=("linear-table", "linear-notable")[i % 2], source="k") for i in range(12)]
 backend = make_backend("scripted", answers=lambda messages, schema: "fine")
@@ -209,8 +215,8 @@ def test_real_kill_9_then_resume(tmp_path: Path) -> None:
     assert ref.returncode == 0, ref_err
     assert stdout == ref_stdout == "8 12\n"
     after = read_records(results)
-    assert len(after) == 12 and len({r["id"] for r in after}) == 12
-    assert [r["id"] for r in after[: len(before)]] == [r["id"] for r in before]
+    assert len(after) == 12 and len({r.id for r in after}) == 12
+    assert [r.id for r in after[: len(before)]] == [r.id for r in before]
     s_ref = json.loads((ref_out / "summary.json").read_text())
     s_res = json.loads((out / "summary.json").read_text())
     assert comparable(s_ref) == comparable(s_res)
@@ -228,28 +234,30 @@ def test_exceptions_become_records_and_categories(tmp_path: Path, monkeypatch: p
             raise LLMTimeout("slow")
         if i == 2:
             return StubOutcome(formulation=None, result=None, attempts=[], confidence=None, llm={},
-                               error="LLM error: connection refused")
+                               error="LLM error: connection refused", error_kind=FailureKind.LLM_ERROR)
         if i == 3:
             return StubOutcome(formulation=None, result=None, attempts=[], confidence=None, llm={},
-                               error="the LLM did not produce a valid model after 3 attempt(s): bad name")
+                               error="the LLM did not produce a valid model after 3 attempt(s): bad name",
+                               error_kind=FailureKind.INVALID_IR)
         if i == 4:
             return StubOutcome(formulation=None, result=Result(Termination.INFEASIBLE), attempts=[],
-                               confidence=None, llm={}, error="no optimal solution: the model is infeasible")
+                               confidence=None, llm={}, error="no optimal solution: the model is infeasible",
+                               error_kind=FailureKind.INFEASIBLE)
         if i == 5:
             return StubOutcome(formulation=None, result=Result(Termination.TIME_LIMIT_FEASIBLE, objective=6.0),
-                               attempts=[], confidence=None, llm={}, error=None)
+                               attempts=[], confidence=None, llm={}, error=None, error_kind=None)
         return stub_pipeline(text, backend, **kw)
 
-    monkeypatch.setattr(runner, "_PIPELINE", flaky)
+    monkeypatch.setattr(pipeline_mode, "formulate_and_solve", flaky)
     s = run_eval("toy", out_dir=tmp_path, problems=make_problems(8), backend=scripted(), progress=False)
-    recs = {r["id"]: r for r in read_records(tmp_path / "results.jsonl")}
-    assert recs["toy:0"]["category"] == "error" and "boom" in recs["toy:0"]["error"]
-    assert recs["toy:1"]["category"] == "timeout"
-    assert recs["toy:2"]["category"] == "llm_error"
-    assert recs["toy:3"]["category"] == "invalid_ir"
-    assert recs["toy:4"]["category"] == "infeasible"
-    assert recs["toy:5"]["category"] == "timeout"
-    assert recs["toy:6"]["category"] == "ok" and recs["toy:7"]["category"] == "wrong_value"
+    recs = {r.id: r for r in read_records(tmp_path / "results.jsonl")}
+    assert recs["toy:0"].category == Category.ERROR and "boom" in (recs["toy:0"].error or "")
+    assert recs["toy:1"].category == Category.TIMEOUT
+    assert recs["toy:2"].category == Category.LLM_ERROR
+    assert recs["toy:3"].category == Category.INVALID_IR
+    assert recs["toy:4"].category == Category.INFEASIBLE
+    assert recs["toy:5"].category == Category.TIMEOUT
+    assert recs["toy:6"].category == Category.OK and recs["toy:7"].category == Category.WRONG_VALUE
     assert s["n"] == 8 and s["correct"] == 1
 
 
@@ -257,20 +265,21 @@ def test_infeasible_reference_matched_by_infeasible_prediction(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     def infeasible(text: str, backend: Any, **kw: Any) -> StubOutcome:
         return StubOutcome(formulation=None, result=Result(Termination.INFEASIBLE), attempts=[], confidence=None,
-                           llm={}, error="no optimal solution: the model is infeasible")
+                           llm={}, error="no optimal solution: the model is infeasible",
+                           error_kind=FailureKind.INFEASIBLE)
 
-    monkeypatch.setattr(runner, "_PIPELINE", infeasible)
+    monkeypatch.setattr(pipeline_mode, "formulate_and_solve", infeasible)
     p = Problem(id="inf:1", text="problem 1", answers={"objective": None}, infeasible=True, source="toy")
     s = run_eval("toy", out_dir=tmp_path, problems=[p], backend=scripted(), progress=False)
     assert s["correct"] == 1 and s["execution_rate"] == 1.0
 
 
 def test_categorize_table() -> None:
-    assert categorize(correct=True, status="optimal") == "ok"
-    assert categorize(correct=False, status="optimal", has_value=True) == "wrong_value"
-    assert categorize(correct=False, status="unbounded") == "unbounded"
-    assert categorize(correct=False, status="error") == "no_answer"
-    assert categorize(correct=False, status="optimal", error_kind="llm_error") == "llm_error"
+    assert categorize(correct=True, status=Termination.OPTIMAL) == Category.OK == "ok"
+    assert categorize(correct=False, status=Termination.OPTIMAL, has_value=True) == Category.WRONG_VALUE
+    assert categorize(correct=False, status=Termination.UNBOUNDED) == Category.UNBOUNDED
+    assert categorize(correct=False, status=Termination.ERROR) == Category.NO_ANSWER
+    assert categorize(correct=False, status=Termination.OPTIMAL, failure=Category.LLM_ERROR) == Category.LLM_ERROR
 
 
 def test_thread_workers_give_the_same_summary(tmp_path: Path, stubbed: None) -> None:
@@ -327,7 +336,7 @@ def test_miplib_mps_fast_instances(tmp_path: Path) -> None:
     s = run_eval("miplib-mps", out_dir=tmp_path, problems=problems, time_limit=60, progress=False, workers=2)
     assert s["correct"] == 3 and s["rule"] == "miplib-rel1e-6" and s["llm"] is None
     recs = read_records(tmp_path / "results.jsonl")
-    assert all(r["status"] == "optimal" and r["mode"] == "mps" and r["tokens"]["prompt"] == 0 for r in recs)
+    assert all(r.status == Termination.OPTIMAL and r.mode == "mps" and r.tokens.prompt == 0 for r in recs)
 
 
 def test_miplib_wrong_reference_is_caught(tmp_path: Path) -> None:
@@ -385,7 +394,7 @@ def test_cached_answers_are_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert first["llm_calls"] == {"total": 1, "cached": 0, "unrecorded_problems": 0}
     assert second["llm_calls"] == {"total": 1, "cached": 1, "unrecorded_problems": 0}
     assert len(inner.calls) == 1
-    assert read_records(tmp_path / "b" / "results.jsonl")[0]["llm_calls"] == {"total": 1, "cached": 1}
+    assert read_json_lines(tmp_path / "b" / "results.jsonl")[0]["llm_calls"] == {"total": 1, "cached": 1}
     md = (tmp_path / "b" / "summary.md").read_text()
     assert "LLM calls: 1, of which 1 answered from the response cache" in md
     assert "| LLM calls (cached) | 1 (0) | 1 (1) |" in compare_runs([tmp_path / "a", tmp_path / "b"])

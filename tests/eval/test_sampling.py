@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from optcopilot.eval.datasets import Problem
+from optcopilot.eval.problems import Problem
 from optcopilot.eval.sampling import allocate, stratified_sample
 
 

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from optcopilot.eval.datasets import Problem
-from optcopilot.eval.scoring import (
-    RULES,
-    LlmoptRule,
-    ObjectiveRule,
-    default_rule,
-    normalize_status,
-    score,
-)
+from optcopilot.eval.problems import Problem
+from optcopilot.eval.scoring import RULES, LlmoptRule, ObjectiveRule, default_rule, score
+from optcopilot.solve.result import normalize_status_word as normalize_status
 
 LAPTOPS = Problem(
     id="t:1",

@@ -1,0 +1,72 @@
+"""Mode ``pipeline``: our formulate → validate → solve pipeline (`formulate_and_solve`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optcopilot.eval.config import EvalConfig
+from optcopilot.eval.grading import check_alternative_optimum, grade
+from optcopilot.eval.keymap import Prediction
+from optcopilot.eval.modes.base import EvalMode
+from optcopilot.eval.problems import Problem
+from optcopilot.eval.records import Category, EvalRecord, LLMCalls, Tokens
+from optcopilot.formulate.events import FailureKind
+from optcopilot.formulate.pipeline import formulate_and_solve
+from optcopilot.llm.base import LLMBackend, LLMError
+from optcopilot.solve.result import Termination
+
+_CATEGORY_OF_FAILURE = {FailureKind.LLM_TIMEOUT: Category.TIMEOUT, FailureKind.LLM_ERROR: Category.LLM_ERROR}
+
+
+def failure_category(kind: FailureKind | None, status: Termination | None) -> Category | None:
+    """The category a pipeline failure decides before scoring.
+
+    LLM timeouts and errors are their own categories. Any other failure without a usable solve means no
+    valid model came out (``invalid_ir``); with a solve, the status speaks (e.g. infeasible).
+    """
+    if kind in _CATEGORY_OF_FAILURE:
+        return _CATEGORY_OF_FAILURE[kind]
+    if status is None or status == Termination.ERROR:
+        return Category.INVALID_IR
+    return None
+
+
+def _llm_usage(llm: dict[str, Any]) -> tuple[Tokens, LLMCalls]:
+    tokens = Tokens(int(llm.get("prompt_tokens", 0) or 0), int(llm.get("completion_tokens", 0) or 0))
+    return tokens, LLMCalls(int(llm.get("calls", 0) or 0), int(llm.get("cached_calls", 0) or 0))
+
+
+def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> EvalRecord:
+    """Formulate and solve ``problem.text`` with ``backend``; grade the answer."""
+    if backend is None:
+        raise LLMError("no LLM backend")
+    rec = MODE.new_record(problem, cfg)
+    outcome = formulate_and_solve(problem.text, backend, tables=problem.tables or None, samples=cfg.samples,
+                                  time_limit=cfg.time_limit, llm_timeout=cfg.llm_timeout)
+    data = outcome.to_dict()
+    rec.formulation = data.get("formulation")
+    rec.attempts = list(data.get("attempts", []))
+    rec.confidence = outcome.confidence
+    rec.error = outcome.error
+    rec.tokens, rec.llm_calls = _llm_usage(outcome.llm or {})
+    formulation, result = outcome.formulation, outcome.result
+    prediction = None
+    if result is not None:
+        rec.status = result.status
+        rec.objective = result.objective
+        rec.values = dict(result.variables)
+        descriptions: dict[str, str] = {}
+        objective_description = ""
+        if formulation is not None:
+            family = {v.name: v.description for v in formulation.variables}
+            descriptions = {n: family.get(n.split("[", 1)[0], "") for n in result.variables}
+            objective_description = formulation.objective.description
+        prediction = Prediction(result.objective, dict(result.variables), descriptions, objective_description)
+    kind = getattr(outcome, "error_kind", None)  # FailureKind; see optcopilot.formulate.events
+    grade(rec, problem, prediction, MODE.rule_for(cfg), failure_category(kind, rec.status))
+    if formulation is not None:
+        check_alternative_optimum(rec, problem, formulation, cfg.time_limit)
+    return rec
+
+
+MODE = EvalMode("pipeline", "our pipeline: formulate in the IR, validate, solve, repair, vote", evaluate)
