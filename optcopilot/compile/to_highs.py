@@ -86,40 +86,49 @@ def _linear_row_arrays(inst: Instance) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return starts, idx[keep], vals[keep], lo, hi
 
 
+def load_highs(lb: np.ndarray, ub: np.ndarray, cost: np.ndarray, *, offset: float = 0.0, maximize: bool = False,
+               row_starts: np.ndarray | None = None, row_index: np.ndarray | None = None,
+               row_value: np.ndarray | None = None, row_lo: np.ndarray | None = None,
+               row_hi: np.ndarray | None = None, integer: np.ndarray | None = None,
+               h: highspy.Highs | None = None) -> highspy.Highs:
+    """The one HiGHS model builder: columns, linear costs, rows in CSR form (``row_starts`` one entry per
+    row, a trailing end pointer is ignored) and integrality, from numpy arrays; ±inf become HiGHS's infinity."""
+    if h is None:
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    n = len(lb)
+    h.addVars(n, np.where(np.isinf(lb), -INF, lb), np.where(np.isinf(ub), INF, ub))
+    if n:
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float))
+    if offset:
+        h.changeObjectiveOffset(offset)
+    if maximize:
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    if row_lo is not None and row_hi is not None and len(row_lo):
+        assert row_starts is not None and row_index is not None and row_value is not None
+        m = len(row_lo)
+        h.addRows(m, np.where(np.isinf(row_lo), -INF, row_lo), np.where(np.isinf(row_hi), INF, row_hi),
+                  len(row_value), np.asarray(row_starts[:m], dtype=np.int32), np.asarray(row_index, dtype=np.int32),
+                  np.asarray(row_value, dtype=float))
+    if integer is not None and integer.any():
+        ints = np.nonzero(integer)[0].astype(np.int32)
+        h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
+    return h
+
+
 def build_highs(inst: Instance, h: highspy.Highs | None = None) -> tuple[highspy.Highs, float]:
     """Load the instance into a Highs object; returns it and the sign applied to the objective.
 
     Quadratic objectives are passed as a Hessian; a maximised QP is negated (sign -1) because
     HiGHS wants a convex minimisation.
     """
-    if h is None:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-    n = inst.n_vars
     cost, const, quad = objective_arrays(inst)
-    sign = 1.0
-    if quad and inst.sense == "maximize":
-        sign = -1.0
-    lb = np.where(np.isinf(inst.lb), -INF, inst.lb)
-    ub = np.where(np.isinf(inst.ub), INF, inst.ub)
-    h.addVars(n, lb, ub)
-    cols = np.arange(n, dtype=np.int32)
-    if n:
-        h.changeColsCost(n, cols, sign * cost)
-    if const:
-        h.changeObjectiveOffset(sign * const)
-    if inst.sense == "maximize" and sign > 0:
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    sign = -1.0 if quad and inst.sense == "maximize" else 1.0
     starts, idx, vals, lo, hi = row_arrays(inst)
-    if len(starts):
-        lo = np.where(np.isinf(lo), -INF, lo)
-        hi = np.where(np.isinf(hi), INF, hi)
-        h.addRows(len(starts), lo, hi, len(idx), starts, idx, vals)
-    if inst.integer.any():
-        ints = np.nonzero(inst.integer)[0].astype(np.int32)
-        h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
+    h = load_highs(inst.lb, inst.ub, sign * cost, offset=sign * const, maximize=inst.sense == "maximize" and sign > 0,
+                   row_starts=starts, row_index=idx, row_value=vals, row_lo=lo, row_hi=hi, integer=inst.integer, h=h)
     if quad:
-        _pass_hessian(h, n, quad, sign)
+        _pass_hessian(h, inst.n_vars, quad, sign)
     return h, sign
 
 

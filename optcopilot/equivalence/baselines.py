@@ -6,15 +6,16 @@ import networkx as nx
 import numpy as np
 
 from optcopilot.equivalence.flat import ModelLike, to_flat
-from optcopilot.equivalence.solving import OPTIMAL, optimum, same_value
+from optcopilot.equivalence.solving import optimum, same_value
+from optcopilot.solve.result import Termination
 
 
 def execution_equal(candidate: ModelLike, reference: ModelLike, time_limit: float = 60.0) -> bool | None:
     """Equivalent iff both optimal values agree (1e-6 rel); same non-optimal status also counts."""
     a, b = optimum(to_flat(candidate), time_limit), optimum(to_flat(reference), time_limit)
-    if a.status == OPTIMAL and b.status == OPTIMAL and a.objective is not None and b.objective is not None:
+    if a.status == b.status == Termination.OPTIMAL and a.objective is not None and b.objective is not None:
         return same_value(a.objective, b.objective)
-    if "time_limit" in (a.status, b.status):
+    if a.status.time_limit or b.status.time_limit:
         return None
     return a.status == b.status
 

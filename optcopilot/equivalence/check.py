@@ -8,18 +8,10 @@ from typing import Any
 
 from optcopilot.equivalence.flat import EquivalenceInputError, FlatModel, ModelLike, to_flat
 from optcopilot.equivalence.matching import Relation, relations
-from optcopilot.equivalence.solving import (
-    INF_OR_UNB,
-    INFEASIBLE,
-    LIMIT,
-    OPTIMAL,
-    UNBOUNDED,
-    Solution,
-    optimum,
-    perturbed_optimum,
-)
+from optcopilot.equivalence.solving import Solution, optimum, perturbed_optimum
 from optcopilot.equivalence.verify import Verdict, check_direction
 from optcopilot.ir.model import Formulation
+from optcopilot.solve.result import Termination
 
 SAMPLES = 2  # optima per model: the plain one plus perturbed-cost ones
 INSTANCES = 2  # perturbed data instances when the models share parameters
@@ -80,13 +72,13 @@ def check_equivalence(candidate: ModelLike, reference: ModelLike, *, llm: Any = 
 
 def _status_report(sc: Solution, sr: Solution) -> EquivalenceReport | None:
     ev = {"candidate_status": sc.status, "reference_status": sr.status}
-    if sc.status == OPTIMAL and sr.status == OPTIMAL:
+    if sc.status == Termination.OPTIMAL and sr.status == Termination.OPTIMAL:
         return None
-    if LIMIT in (sc.status, sr.status) or sc.status.startswith("error") or sr.status.startswith("error"):
+    if any(s.time_limit or s == Termination.ERROR for s in (sc.status, sr.status)):
         return EquivalenceReport(None, "status", evidence={**ev, "reason": "a model was not solved to optimality"})
-    infeasible = {INFEASIBLE, INF_OR_UNB}
-    if sc.status == sr.status or (sc.status in infeasible and sr.status in infeasible):
-        return EquivalenceReport(True if sc.status in (INFEASIBLE, UNBOUNDED) else None, "status",
+    if sc.status == sr.status or (sc.status.infeasible and sr.status.infeasible):
+        return EquivalenceReport(True if sc.status in (Termination.INFEASIBLE, Termination.UNBOUNDED) else None,
+                                 "status",
                                  evidence={**ev, "reason": "both models have no optimum for the same reason"})
     return EquivalenceReport(False, "status", evidence={**ev, "reason": "one model has an optimum, the other not",
                                                         "candidate_objective": sc.objective,

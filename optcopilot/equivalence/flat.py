@@ -17,6 +17,7 @@ import numpy as np
 
 from optcopilot.compile.algebra import Poly
 from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.compile.to_highs import load_highs
 from optcopilot.ir.errors import FormulationError
 from optcopilot.ir.model import Formulation
 
@@ -227,24 +228,9 @@ def file_names(model: FlatModel) -> list[str]:
 
 def to_highs(model: FlatModel) -> highspy.Highs:
     """Load a FlatModel into a Highs object (the objective sense kept as is)."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    inf = highspy.kHighsInf
-    n = model.n
-    h.addVars(n, np.where(np.isinf(model.lb), -inf, model.lb), np.where(np.isinf(model.ub), inf, model.ub))
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), model.c)
-    if model.c0:
-        h.changeObjectiveOffset(model.c0)
-    if model.sense == "maximize":
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize)
-    if model.m:
-        h.addRows(model.m, np.where(np.isinf(model.row_lo), -inf, model.row_lo),
-                  np.where(np.isinf(model.row_hi), inf, model.row_hi), len(model.data),
-                  model.indptr.astype(np.int32), model.indices.astype(np.int32), model.data)
-    ints = np.nonzero(model.integer)[0].astype(np.int32)
-    if len(ints):
-        h.changeColsIntegrality(len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger))
-    return h
+    return load_highs(model.lb, model.ub, model.c, offset=model.c0, maximize=model.sense == "maximize",
+                      row_starts=model.indptr, row_index=model.indices, row_value=model.data, row_lo=model.row_lo,
+                      row_hi=model.row_hi, integer=model.integer)
 
 
 def to_formulation(model: FlatModel, name: str | None = None) -> Formulation:

@@ -10,14 +10,12 @@ import highspy
 import numpy as np
 
 from optcopilot.equivalence.flat import FlatModel, to_highs
+from optcopilot.solve.highs import highs_termination
+from optcopilot.solve.result import Termination
+from optcopilot.solve.tolerance import REL_TOL, same_value
 
-OPTIMAL, INFEASIBLE, UNBOUNDED, INF_OR_UNB, LIMIT, ERROR = (
-    "optimal", "infeasible", "unbounded", "infeasible_or_unbounded", "time_limit", "error")
-_MS = highspy.HighsModelStatus
-_STATUS = {_MS.kOptimal: OPTIMAL, _MS.kInfeasible: INFEASIBLE, _MS.kUnbounded: UNBOUNDED,
-           _MS.kUnboundedOrInfeasible: INF_OR_UNB, _MS.kTimeLimit: LIMIT, _MS.kIterationLimit: LIMIT,
-           _MS.kSolutionLimit: LIMIT, _MS.kInterrupt: LIMIT}
-REL_TOL = 1e-6
+__all__ = ["REL_TOL", "LinkRow", "Solution", "clear_cache", "optimum", "perturbed_optimum", "same_value",
+           "solve_flat"]
 
 LinkRow = tuple[dict[int, float], float, float]
 """Extra row ({var index: coef}, lo, hi) added for one solve."""
@@ -27,14 +25,15 @@ LinkRow = tuple[dict[int, float], float, float]
 class Solution:
     """`objective` is the model's own objective at `x` (not a perturbed one)."""
 
-    status: str
+    status: Termination
     x: np.ndarray | None = None
     objective: float | None = None
     seconds: float = 0.0
+    message: str = ""  # why a solve failed (status error)
 
     @property
     def optimal(self) -> bool:
-        return self.status == OPTIMAL and self.x is not None
+        return self.status == Termination.OPTIMAL and self.x is not None
 
 
 _CACHE: OrderedDict[tuple[str, int, float], Solution] = OrderedDict()
@@ -43,11 +42,6 @@ _CACHE_SIZE = 128
 
 def clear_cache() -> None:
     _CACHE.clear()
-
-
-def same_value(a: float, b: float, tol: float = REL_TOL) -> bool:
-    """Equal within a relative tolerance (absolute near zero)."""
-    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
 
 
 def solve_flat(model: FlatModel, *, cost: np.ndarray | None = None, links: list[LinkRow] | None = None,
@@ -79,20 +73,21 @@ def solve_flat(model: FlatModel, *, cost: np.ndarray | None = None, links: list[
             h.setSolution(sol)
         h.run()
         status = h.getModelStatus()
-        if status == _MS.kUnboundedOrInfeasible:
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
             h.setOptionValue("presolve", "off")
             h.run()
             status = h.getModelStatus()
-        term = _STATUS.get(status, ERROR)
+        has_primal = h.getInfo().primal_solution_status == 2
+        term = highs_termination(status, has_primal)
         x = None
-        if term == OPTIMAL and h.getInfo().primal_solution_status == 2:
+        if term == Termination.OPTIMAL and has_primal:
             x = np.asarray(h.getSolution().col_value, dtype=float)
-        elif term == OPTIMAL:
-            term = ERROR
+        elif term == Termination.OPTIMAL:
+            term = Termination.ERROR
         obj = model.objective_value(x) if x is not None else None
         return Solution(term, x, obj, time.perf_counter() - start)
     except Exception as exc:  # pragma: no cover - solver-side failure becomes a status
-        return Solution(f"{ERROR}: {exc}"[:200], None, None, time.perf_counter() - start)
+        return Solution(Termination.ERROR, None, None, time.perf_counter() - start, message=str(exc)[:200])
 
 
 def optimum(model: FlatModel, time_limit: float = 30.0) -> Solution:
@@ -120,14 +115,14 @@ def _cached(model: FlatModel, seed: int, eps: float, time_limit: float, warm: np
     hit = _CACHE.get(key)
     if hit is not None:
         _CACHE.move_to_end(key)
-        return Solution(hit.status, hit.x, hit.objective, 0.0)
+        return Solution(hit.status, hit.x, hit.objective, 0.0, hit.message)
     cost = None
     if seed:
         rng = np.random.default_rng(seed)
         scale = float(np.max(np.abs(model.c))) if np.any(model.c) else 1.0
         cost = model.c + eps * scale * rng.uniform(-1.0, 1.0, model.n)
     sol = solve_flat(model, cost=cost, time_limit=time_limit, warm=warm)
-    if sol.status != LIMIT:
+    if not sol.status.time_limit:
         _CACHE[key] = sol
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)

@@ -23,10 +23,10 @@ from optcopilot.equivalence.flat import (
     to_flat,
     to_formulation,
 )
-from optcopilot.equivalence.solving import INFEASIBLE, OPTIMAL, Solution, optimum, same_value
+from optcopilot.equivalence.solving import Solution, optimum, same_value
 from optcopilot.equivalence.varmap import VariableMap
 from optcopilot.ir.model import Formulation
-from optcopilot.solve.result import Result
+from optcopilot.solve.result import Result, Termination
 
 Rows = list[tuple[dict[int, float], float, float]]
 SOLVE_SECONDS = 10.0
@@ -429,7 +429,7 @@ def _differs(a: Solution, b: Solution) -> bool:
     """The two models' optimal outcomes differ (status or value)."""
     if a.status != b.status:
         return True
-    if a.status == OPTIMAL and a.objective is not None and b.objective is not None:
+    if a.status == Termination.OPTIMAL and a.objective is not None and b.objective is not None:
         return not same_value(a.objective, b.objective, 1e-5)
     return False
 
@@ -453,7 +453,7 @@ class DropConstraint(Transformation):
 
     def _apply(self, m: FlatModel, rng: np.random.Generator) -> tuple[FlatModel, VariableMap]:
         base = optimum(m, SOLVE_SECONDS)
-        if base.status != OPTIMAL:
+        if base.status != Termination.OPTIMAL:
             raise NotApplicable("the original has no optimum")
         cands = _binding_rows(m, base)
         rng.shuffle(cands)
@@ -474,11 +474,11 @@ class FeasibilityVersion(Transformation):
 
     def _apply(self, m: FlatModel, rng: np.random.Generator) -> tuple[FlatModel, VariableMap]:
         base = optimum(m, SOLVE_SECONDS)
-        if base.status != OPTIMAL or base.objective is None:
+        if base.status != Termination.OPTIMAL or base.objective is None:
             raise NotApplicable("the original has no optimum")
         flipped = m.copy(sense="maximize" if m.sense == "minimize" else "minimize")
         other = optimum(flipped, SOLVE_SECONDS)
-        if other.status == OPTIMAL and other.objective is not None and same_value(other.objective, base.objective):
+        if other.status == Termination.OPTIMAL and other.objective is not None and same_value(other.objective, base.objective):
             raise NotApplicable("every feasible point is optimal: the feasibility version is equivalent")
         names, lb, ub, integer, _ = _same_vars(m)
         new = _build(m, names, lb, ub, integer, [0.0] * m.n, _rows(m), m.row_names, c0=base.objective)
@@ -495,7 +495,7 @@ class TightenRhs(Transformation):
 
     def _apply(self, m: FlatModel, rng: np.random.Generator) -> tuple[FlatModel, VariableMap]:
         base = optimum(m, SOLVE_SECONDS)
-        if base.status != OPTIMAL or base.x is None:
+        if base.status != Termination.OPTIMAL or base.x is None:
             raise NotApplicable("the original has no optimum")
         act = m.activity(base.x)
         cands = _binding_rows(m, base)
@@ -526,7 +526,7 @@ class FlipIntegrality(Transformation):
 
     def _apply(self, m: FlatModel, rng: np.random.Generator) -> tuple[FlatModel, VariableMap]:
         base = optimum(m, SOLVE_SECONDS)
-        if base.status != OPTIMAL or base.x is None:
+        if base.status != Termination.OPTIMAL or base.x is None:
             raise NotApplicable("the original has no optimum")
         names, lb, ub, _, c = _same_vars(m)
         rows = _rows(m)
@@ -559,4 +559,4 @@ def transformation(name: str) -> Transformation:
     raise KeyError(f"unknown transformation {name!r} (choose from {', '.join(t.name for t in TRANSFORMATIONS)})")
 
 
-__all__ = ["INFEASIBLE", "TRANSFORMATIONS", "NotApplicable", "Transformation", "transformation"]
+__all__ = ["TRANSFORMATIONS", "NotApplicable", "Transformation", "transformation"]

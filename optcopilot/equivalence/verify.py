@@ -16,7 +16,8 @@ import numpy as np
 from optcopilot.equivalence.canonical import Expr
 from optcopilot.equivalence.flat import FlatModel
 from optcopilot.equivalence.matching import Link, Relation
-from optcopilot.equivalence.solving import OPTIMAL, REL_TOL, LinkRow, Solution, same_value, solve_flat
+from optcopilot.equivalence.solving import REL_TOL, LinkRow, Solution, same_value, solve_flat
+from optcopilot.solve.result import Termination
 
 FEAS_TOL = 1e-6
 MAX_WITNESSES = 5
@@ -127,7 +128,7 @@ def check_direction(rel: Relation, source: FlatModel, target: FlatModel, sample:
                                "enough variables to test this direction"}, usable=False)
     sol = solve_flat(target, links=links, time_limit=time_limit)
     ev: dict[str, Any] = {"direction": label, "check": "re-solve with the map fixed"}
-    if sol.status != OPTIMAL or sol.objective is None:
+    if sol.status != Termination.OPTIMAL or sol.objective is None:
         ev["status"] = sol.status
         return Verdict(False, ev)
     if not same_value(sol.objective, target_opt.objective, REL_TOL):

@@ -23,6 +23,17 @@ _STATUS = {
     _MS.kUnbounded: Termination.UNBOUNDED,
     _MS.kUnboundedOrInfeasible: Termination.INFEASIBLE_OR_UNBOUNDED,
 }
+_LIMITS = frozenset({_MS.kTimeLimit, _MS.kIterationLimit, _MS.kInterrupt, _MS.kSolutionLimit})
+
+
+def highs_termination(status: highspy.HighsModelStatus, has_primal: bool) -> Termination:
+    """HiGHS's model status as a `Termination` (the one place HiGHS codes are read)."""
+    term = _STATUS.get(status)
+    if term is not None:
+        return term
+    if status in _LIMITS:
+        return Termination.TIME_LIMIT_FEASIBLE if has_primal else Termination.TIME_LIMIT_NO_SOLUTION
+    return Termination.ERROR
 
 
 class HighsSolver(Solver):
@@ -64,13 +75,8 @@ def solve_loaded(h: highspy.Highs, instance: Instance | None, sign: float, time_
             status = h.getModelStatus()
         log = _read(log_path)
     info = h.getInfo()
-    term = _STATUS.get(status)
     has_primal = info.primal_solution_status == 2
-    if term is None:
-        if status in (_MS.kTimeLimit, _MS.kIterationLimit, _MS.kInterrupt, _MS.kSolutionLimit):
-            term = Termination.TIME_LIMIT_FEASIBLE if has_primal else Termination.TIME_LIMIT_NO_SOLUTION
-        else:
-            term = Termination.ERROR
+    term = highs_termination(status, has_primal)
     result = Result(term, solver="highs", seconds=time.perf_counter() - start, log=log,
                     message=h.modelStatusToString(status), problem_class=problem_class)
     lp = h.getLp()

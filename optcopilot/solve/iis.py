@@ -18,6 +18,7 @@ import numpy as np
 
 from optcopilot.compile.algebra import Poly, variables_of
 from optcopilot.compile.instance import Instance
+from optcopilot.solve.result import Termination
 
 Check = Callable[[list[int], np.ndarray, np.ndarray], bool | None]  # rows, lb, ub -> feasible?
 
@@ -49,20 +50,18 @@ def feasibility_check(instance: Instance, deadline: float) -> Check:
 
 def _feasible_highs(instance: Instance, rows: list[int], lb: np.ndarray, ub: np.ndarray,
                     time_limit: float) -> bool | None:
-    import highspy
-
     from optcopilot.compile.to_highs import build_highs
+    from optcopilot.solve.highs import highs_termination
 
     sub = dataclasses.replace(instance, rows=[instance.rows[r] for r in rows], objective=0.0, lb=lb, ub=ub)
     h, _ = build_highs(sub)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.run()
-    status = h.getModelStatus()
-    ms = highspy.HighsModelStatus
-    if status == ms.kOptimal:
+    status = highs_termination(h.getModelStatus(), h.getInfo().primal_solution_status == 2)
+    if status == Termination.OPTIMAL:
         return True
-    if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):  # zero objective: cannot be unbounded
+    if status.infeasible:  # zero objective: cannot be unbounded
         return False
     return None
 

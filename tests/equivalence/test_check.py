@@ -20,6 +20,7 @@ from optcopilot.equivalence.matching import Relation
 from optcopilot.equivalence.solving import Solution
 from optcopilot.equivalence.verify import check_direction
 from optcopilot.ir.model import Formulation
+from optcopilot.solve.result import Termination
 from tests.equivalence.eq_models import diet, production
 
 INF = np.inf
@@ -50,8 +51,8 @@ def test_both_directions_are_checked() -> None:
                        [({0: 1, 1: 1}, -INF, 4), ({0: 1}, -INF, 1)], ["total", "xcap"])
     rel = Relation("test", ref_expr=[{0: 1.0}, {1: 1.0}], ref_off=np.zeros(2), cand_expr=[{0: 1.0}, {1: 1.0}],
                    cand_off=np.zeros(2))
-    opt_ref = Solution("optimal", np.array([4.0, 0.0]), 4.0)
-    opt_cand = Solution("optimal", np.array([1.0, 3.0]), 4.0)
+    opt_ref = Solution(Termination.OPTIMAL, np.array([4.0, 0.0]), 4.0)
+    opt_cand = Solution(Termination.OPTIMAL, np.array([1.0, 3.0]), 4.0)
     forward = check_direction(rel, cand, ref, opt_cand, opt_ref, source_is_ref=False, time_limit=5)
     backward = check_direction(rel, ref, cand, opt_ref, opt_cand, source_is_ref=True, time_limit=5)
     assert forward.ok
