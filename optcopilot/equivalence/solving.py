@@ -10,7 +10,7 @@ import highspy
 import numpy as np
 
 from optcopilot.equivalence.flat import FlatModel, to_highs
-from optcopilot.solve.highs import highs_termination
+from optcopilot.solve.highs_status import highs_termination
 from optcopilot.solve.result import Termination
 from optcopilot.solve.tolerance import REL_TOL, same_value
 

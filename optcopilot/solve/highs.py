@@ -13,27 +13,11 @@ import numpy as np
 from optcopilot.compile.instance import Instance
 from optcopilot.compile.to_highs import NotLinearError, build_highs
 from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
+from optcopilot.solve.highs_status import highs_termination
+from optcopilot.solve.iis import deletion_filter
 from optcopilot.solve.result import Result, Termination
 
-_MS = highspy.HighsModelStatus
 MIP_IIS_MAX_ROWS = 2000  # a deletion filter re-solves the MIP many times; skip it on big models
-_STATUS = {
-    _MS.kOptimal: Termination.OPTIMAL,
-    _MS.kInfeasible: Termination.INFEASIBLE,
-    _MS.kUnbounded: Termination.UNBOUNDED,
-    _MS.kUnboundedOrInfeasible: Termination.INFEASIBLE_OR_UNBOUNDED,
-}
-_LIMITS = frozenset({_MS.kTimeLimit, _MS.kIterationLimit, _MS.kInterrupt, _MS.kSolutionLimit})
-
-
-def highs_termination(status: highspy.HighsModelStatus, has_primal: bool) -> Termination:
-    """HiGHS's model status as a `Termination` (the one place HiGHS codes are read)."""
-    term = _STATUS.get(status)
-    if term is not None:
-        return term
-    if status in _LIMITS:
-        return Termination.TIME_LIMIT_FEASIBLE if has_primal else Termination.TIME_LIMIT_NO_SOLUTION
-    return Termination.ERROR
 
 
 class HighsSolver(Solver):
@@ -69,7 +53,7 @@ def solve_loaded(h: highspy.Highs, instance: Instance | None, sign: float, time_
             h.setOptionValue(key, value)
         h.run()
         status = h.getModelStatus()
-        if status == _MS.kUnboundedOrInfeasible and "presolve" not in options:
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and "presolve" not in options:
             h.setOptionValue("presolve", "off")
             h.run()
             status = h.getModelStatus()
@@ -97,8 +81,6 @@ def solve_loaded(h: highspy.Highs, instance: Instance | None, sign: float, time_
         if not is_mip:
             result.iis = highs_iis(h, instance)
         elif len(instance.rows) <= MIP_IIS_MAX_ROWS:
-            from optcopilot.solve.iis import deletion_filter
-
             result.iis = deletion_filter(instance, time_limit=min(30.0, time_limit))
     return result
 

@@ -18,7 +18,10 @@ import numpy as np
 
 from optcopilot.compile.algebra import Poly, variables_of
 from optcopilot.compile.instance import Instance
+from optcopilot.compile.to_highs import build_highs
+from optcopilot.solve.highs_status import highs_termination
 from optcopilot.solve.result import Termination
+from optcopilot.solve.scip_model import is_feasible_scip
 
 Check = Callable[[list[int], np.ndarray, np.ndarray], bool | None]  # rows, lb, ub -> feasible?
 
@@ -41,8 +44,6 @@ def feasibility_check(instance: Instance, deadline: float) -> Check:
             raise _OutOfTime
         if linear:
             return _feasible_highs(instance, rows, lb, ub, left)
-        from optcopilot.solve.scip import is_feasible_scip
-
         return is_feasible_scip(instance, rows, left, lb=lb, ub=ub)
 
     return check
@@ -50,9 +51,6 @@ def feasibility_check(instance: Instance, deadline: float) -> Check:
 
 def _feasible_highs(instance: Instance, rows: list[int], lb: np.ndarray, ub: np.ndarray,
                     time_limit: float) -> bool | None:
-    from optcopilot.compile.to_highs import build_highs
-    from optcopilot.solve.highs import highs_termination
-
     sub = dataclasses.replace(instance, rows=[instance.rows[r] for r in rows], objective=0.0, lb=lb, ub=ub)
     h, _ = build_highs(sub)
     h.setOptionValue("output_flag", False)

@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 
 from optcopilot.compile.instance import Instance, ProblemClass
 from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
+from optcopilot.solve.pyomo_status import contrib_termination
+from optcopilot.solve.readback import fill_unused, limit_status, objective_at, one_line
 from optcopilot.solve.result import Result, Termination
-from optcopilot.solve.scip import fill_unused, objective_at, one_line
 
 _CONTRIB_ALIASES = {"gurobi": "gurobi_direct_minlp", "knitro": "knitro_direct", "scip": "scip_direct"}
 # option holding a time limit in seconds, for legacy interfaces that ignore `timelimit=`
@@ -26,10 +27,6 @@ _LEGACY_TIME_OPTION = {
     "xpress": "maxtime", "xpress_direct": "maxtime", "xpress_persistent": "maxtime",
     "cbc": "seconds", "glpk": "tmlim", "ipopt": "max_cpu_time", "mosek": "dparam.optimizer_max_time",
 }
-
-
-class PyomoSolverError(RuntimeError):
-    pass
 
 
 class PyomoSolver(Solver):
@@ -102,22 +99,12 @@ class PyomoSolver(Solver):
 
 def _solve_contrib(opt: Any, model: Any, handles: Any, instance: Instance, time_limit: float, tee: bool,
                    options: dict[str, Any]) -> Result:
-    from pyomo.contrib.solver.common.results import TerminationCondition as TC
-
     results = opt.solve(model, time_limit=time_limit, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                         tee=tee, solver_options=options)
     tc = results.termination_condition
     loader = results.solution_loader
-    mapping = {TC.convergenceCriteriaSatisfied: Termination.OPTIMAL, TC.provenInfeasible: Termination.INFEASIBLE,
-               TC.locallyInfeasible: Termination.INFEASIBLE, TC.unbounded: Termination.UNBOUNDED,
-               TC.infeasibleOrUnbounded: Termination.INFEASIBLE_OR_UNBOUNDED}
     has_solution = str(results.solution_status.name) in ("optimal", "feasible")
-    if tc in mapping:
-        status = mapping[tc]
-    elif tc in (TC.maxTimeLimit, TC.iterationLimit, TC.objectiveLimit, TC.interrupted, TC.minStepLength):
-        status = Termination.TIME_LIMIT_FEASIBLE if has_solution else Termination.TIME_LIMIT_NO_SOLUTION
-    else:
-        status = Termination.ERROR
+    status = contrib_termination(tc, has_solution)
     result = Result(status, message=f"{tc.name}", log=str(getattr(results, "solver_log", "") or ""))
     if status.has_solution and has_solution:
         values = loader.get_vars()
@@ -162,7 +149,7 @@ def _solve_legacy(opt: Any, name: str, model: Any, handles: Any, instance: Insta
     if tc in mapping:
         status = mapping[tc]
     elif tc in limits:
-        status = Termination.TIME_LIMIT_FEASIBLE if has_solution else Termination.TIME_LIMIT_NO_SOLUTION
+        status = limit_status(has_solution)
     else:
         status = Termination.ERROR
     result = Result(status, message=str(tc))

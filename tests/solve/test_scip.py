@@ -14,7 +14,8 @@ from optcopilot.ir.model import Formulation
 from optcopilot.solve.api import SOLVERS, solve
 from optcopilot.solve.base import Solver
 from optcopilot.solve.result import Termination
-from optcopilot.solve.scip import ScipSolver, build_scip, scip_expr
+from optcopilot.solve.scip import ScipSolver
+from optcopilot.solve.scip_model import build_scip, scip_expr
 from tests.problems import BY_NAME, PROBLEMS, Problem, applicable
 
 _INSTANCES: dict[str, Instance] = {}
