@@ -11,9 +11,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from optcopilot.compile.capabilities import capabilities, required_features
 from optcopilot.compile.instance import Instance
 from optcopilot.ir.model import Formulation
-from optcopilot.solve.base import Solver, SolverFeature
+from optcopilot.solve.base import Solver
 from optcopilot.solve.result import Termination
 
 
@@ -210,20 +211,11 @@ BY_NAME = {p.name: p for p in PROBLEMS}
 
 
 def applicable(solver: type[Solver], name: str, instance: Instance) -> str | None:
-    """None when `solver` (registered as `name`) should solve `instance`; else the reason to skip."""
-    pclass = instance.problem_class().value
-    if name == "cpsat" and not instance.is_cp_friendly():
-        return "CP-SAT only takes CP-friendly models (integer, linear, integer data)"
-    needs: list[SolverFeature] = []
-    if pclass in ("NLP", "MINLP"):
-        needs.append(SolverFeature.NONLINEAR)
-    if pclass in ("QP", "MIQP"):
-        needs.append(SolverFeature.QUADRATIC_OBJECTIVE)
-    if bool(instance.integer.any()):
-        needs.append(SolverFeature.INTEGER)
-    if not bool(instance.integer.all()):
-        needs.append(SolverFeature.CONTINUOUS)
-    missing = [f.value for f in needs if not solver.supports(f)]
+    """None when `solver` (registered as `name`) should solve `instance`; else the reason to skip.
+
+    Asks the capability registry, as `solve(solver="auto")` does.
+    """
+    missing = capabilities(name).missing(required_features(instance))
     if missing:
         return f"{name} lacks {', '.join(missing)}"
     if not solver.available():

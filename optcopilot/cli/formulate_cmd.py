@@ -95,7 +95,7 @@ def spinner(enabled: bool = True) -> Iterator[Callable[[str], None]]:
         yield lambda _msg: None
         return
     with console.status("Formulating…") as status:
-        yield lambda msg: status.update(msg)
+        yield lambda event: status.update(str(event))
 
 
 def _exit_after_local_timeout(outcome: Outcome) -> None:
@@ -155,11 +155,12 @@ def solve_text(args: argparse.Namespace) -> int:
     from optcopilot.cli.solve_cmd import emit_files, print_human, result_json
 
     if getattr(args, "solver", "auto") != "auto":
-        from optcopilot.solve.api import SOLVERS
+        from optcopilot.compile.capabilities import UnknownSolverError, capabilities
 
-        name = args.solver
-        if not name.startswith("pyomo:") and name not in SOLVERS:
-            raise UsageError(f"unknown solver {name!r} (choose from auto, {', '.join(SOLVERS)}, pyomo:NAME)")
+        try:
+            capabilities(args.solver)
+        except UnknownSolverError as exc:
+            raise UsageError(str(exc)) from None
     outcome = _outcome(args, solve=True)
     result, formulation = outcome.result, outcome.formulation
     solved = result is not None and result.status.has_solution and result.objective is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from optcopilot.compile.capabilities import supports
 from optcopilot.compile.codegen_common import (
     ATOM,
     FLAT_NAME_SOURCE,
@@ -208,7 +209,7 @@ class _OrToolsEmitter:
                                       "handle LP, MILP and quadratic objectives only - emit the Pyomo "
                                       "script instead")
         self.variables = {v.name: v for v in self.f.variables}
-        cp_ok = instance.is_cp_friendly() and self._integer_safe()
+        cp_ok = supports("cpsat", instance) and self._integer_safe()
         if backend == "cpsat" and not cp_ok:
             raise OrToolsCodegenError("a CP-SAT script needs a CP-friendly model (all-integer, linear, "
                                       "integer coefficients, finite bounds) whose expressions keep "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from optcopilot.compile.capabilities import capabilities, choose_solver, required_features
 from optcopilot.compile.codegen_common import (
     FLAT_NAME_SOURCE,
     CodegenError,
@@ -25,6 +26,7 @@ from optcopilot.compile.codegen_common import (
     safe_identifier,
     wrap_lines,
 )
+from optcopilot.compile.instance import instantiate
 from optcopilot.ir.data import resolve_data
 from optcopilot.ir.expr import Compare, Index, Name, Node, to_text, walk
 from optcopilot.ir.model import Formulation, VarDef
@@ -49,7 +51,8 @@ PYOMO_DIALECT = Dialect(
 )
 
 _DOMAIN = {"continuous": "pyo.Reals", "integer": "pyo.Integers", "binary": "pyo.Binary"}
-_SOLVER = {"highs": "highs", "scip": "scip_direct"}
+_SOLVER = {"highs": "highs", "scip": "scip_direct"}  # our route name -> Pyomo's solver name
+_SOLVER_LABEL = {"highs": "HiGHS", "scip": "SCIP"}
 
 _HELPERS_ROW = '''\
 def _row(relation):
@@ -143,19 +146,17 @@ def emit_pyomo(formulation: Formulation | ParsedFormulation, solver: str = "auto
 
 
 def _pick_solver(parsed: ParsedFormulation, solver: str) -> str:
-    if solver not in ("auto", "highs", "scip"):
-        raise CodegenError(f"unknown solver {solver!r} for a Pyomo script (auto, highs, scip)")
-    from optcopilot.compile.instance import ProblemClass, instantiate
-
+    """The solver the script calls: the capability registry's choice among the routes Pyomo scripts use."""
+    if solver not in ("auto", *_SOLVER):
+        raise CodegenError(f"unknown solver {solver!r} for a Pyomo script (auto, {', '.join(_SOLVER)})")
     instance = instantiate(parsed)
     if solver == "auto":
-        from optcopilot.solve.api import choose_solver
-
-        name = choose_solver(instance)
-        return name if name in _SOLVER else "scip"
-    pclass = instance.problem_class()
-    if solver == "highs" and pclass not in (ProblemClass.LP, ProblemClass.MILP, ProblemClass.QP):
-        raise CodegenError(f"HiGHS cannot solve a {pclass.value} model; use solver='scip' or 'auto'")
+        return choose_solver(instance, among=_SOLVER)
+    required = required_features(instance)
+    caps = capabilities(solver)
+    if not caps.supports(required):
+        raise CodegenError(f"{_SOLVER_LABEL[solver]} cannot solve a {instance.problem_class().value} model (it lacks "
+                           f"{', '.join(caps.missing(required))}); use solver='auto'")
     return solver
 
 

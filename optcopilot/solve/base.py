@@ -1,32 +1,22 @@
-"""Solver interface and capability flags (ask `supports`, don't test names)."""
+"""Solver interface; capabilities come from the registry (`optcopilot.compile.capabilities`)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from enum import Enum
 from typing import Any, ClassVar
 
+from optcopilot.compile.capabilities import SolverFeature
 from optcopilot.compile.instance import Instance
 from optcopilot.solve.result import Result
 
 DEFAULT_TIME_LIMIT = 60.0
 
 
-class SolverFeature(Enum):
-    CONTINUOUS = "continuous"
-    INTEGER = "integer"
-    QUADRATIC_OBJECTIVE = "quadratic_objective"
-    QUADRATIC_CONSTRAINTS = "quadratic_constraints"
-    NONLINEAR = "nonlinear"
-    DUALS = "duals"
-    IIS = "iis"
-
-
 class Solver(ABC):
     """A solver route: takes a grounded Instance, returns a Result within a time limit."""
 
     name: ClassVar[str]
-    features: ClassVar[frozenset[SolverFeature]]
+    features: ClassVar[frozenset[SolverFeature]]  # the route's registry entry's features
 
     @classmethod
     def supports(cls, feature: SolverFeature) -> bool:

@@ -13,6 +13,7 @@ import importlib.util
 import time
 from typing import Any, ClassVar
 
+from optcopilot.compile.capabilities import REGISTRY, SolverFeature
 from optcopilot.compile.instance import Instance
 from optcopilot.compile.to_ortools import (
     WORKER_GRACE_SECONDS,
@@ -26,7 +27,7 @@ from optcopilot.compile.to_ortools import (
     ortools_loaded,
     run_isolated,
 )
-from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
+from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver
 from optcopilot.solve.result import Result, Termination
 
 LOG_LIMIT = 20_000
@@ -38,7 +39,7 @@ class CpSatSolver(Solver):
     `max_time_in_seconds` (overrides time_limit), `isolate` (None = auto), any other SatParameters field."""
 
     name: ClassVar[str] = "cpsat"
-    features: ClassVar[frozenset[SolverFeature]] = frozenset({SolverFeature.INTEGER})
+    features: ClassVar[frozenset[SolverFeature]] = REGISTRY["cpsat"].features
 
     @classmethod
     def available(cls) -> bool:

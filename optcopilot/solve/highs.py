@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 import highspy
 import numpy as np
 
+from optcopilot.compile.capabilities import REGISTRY, SolverFeature
 from optcopilot.compile.instance import Instance
 from optcopilot.compile.to_highs import NotLinearError, build_highs
-from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
+from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver
 from optcopilot.solve.highs_status import highs_termination
 from optcopilot.solve.iis import deletion_filter
 from optcopilot.solve.result import Result, Termination
@@ -22,10 +23,7 @@ MIP_IIS_MAX_ROWS = 2000  # a deletion filter re-solves the MIP many times; skip 
 
 class HighsSolver(Solver):
     name: ClassVar[str] = "highs"
-    features: ClassVar[frozenset[SolverFeature]] = frozenset({
-        SolverFeature.CONTINUOUS, SolverFeature.INTEGER, SolverFeature.QUADRATIC_OBJECTIVE,
-        SolverFeature.DUALS, SolverFeature.IIS,
-    })
+    features: ClassVar[frozenset[SolverFeature]] = REGISTRY["highs"].features
 
     def solve(self, instance: Instance, time_limit: float = DEFAULT_TIME_LIMIT, **options: Any) -> Result:
         start = time.perf_counter()

@@ -11,6 +11,7 @@ import importlib.util
 import time
 from typing import Any, ClassVar
 
+from optcopilot.compile.capabilities import REGISTRY, SolverFeature
 from optcopilot.compile.instance import Instance, ProblemClass
 from optcopilot.compile.to_ortools import (
     MathOptModel,
@@ -20,7 +21,7 @@ from optcopilot.compile.to_ortools import (
     cp_friendly_problems,
     import_ortools,
 )
-from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
+from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver
 from optcopilot.solve.cpsat import LOG_LIMIT, dispatch
 from optcopilot.solve.result import Result, Termination
 
@@ -43,10 +44,7 @@ class MathOptSolver(Solver):
     `seed` (0), `threads`, `isolate` (None = auto)."""
 
     name: ClassVar[str] = "mathopt"
-    features: ClassVar[frozenset[SolverFeature]] = frozenset({
-        SolverFeature.CONTINUOUS, SolverFeature.INTEGER, SolverFeature.QUADRATIC_OBJECTIVE,
-        SolverFeature.DUALS,
-    })
+    features: ClassVar[frozenset[SolverFeature]] = REGISTRY["mathopt"].features
 
     @classmethod
     def available(cls) -> bool:

@@ -13,8 +13,9 @@ import math
 import time
 from typing import Any, ClassVar
 
+from optcopilot.compile.capabilities import PYOMO, SolverFeature
 from optcopilot.compile.instance import Instance, ProblemClass
-from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
+from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver
 from optcopilot.solve.pyomo_status import contrib_termination
 from optcopilot.solve.readback import fill_unused, limit_status, objective_at, one_line
 from optcopilot.solve.result import Result, Termination
@@ -33,10 +34,7 @@ class PyomoSolver(Solver):
     """A solver reached through Pyomo's SolverFactory (contrib v2 first, then legacy)."""
 
     name: ClassVar[str] = "pyomo"
-    features: ClassVar[frozenset[SolverFeature]] = frozenset({
-        SolverFeature.CONTINUOUS, SolverFeature.INTEGER, SolverFeature.QUADRATIC_OBJECTIVE,
-        SolverFeature.QUADRATIC_CONSTRAINTS, SolverFeature.NONLINEAR,
-    })  # what Pyomo can pass on; the solver behind it may accept less (its error then says so)
+    features: ClassVar[frozenset[SolverFeature]] = PYOMO.features  # the solver behind it may accept less
 
     def __init__(self, solver_name: str) -> None:
         self.solver_name = solver_name.strip()

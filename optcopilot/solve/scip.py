@@ -18,8 +18,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from optcopilot.compile.capabilities import REGISTRY, SolverFeature
 from optcopilot.compile.instance import Instance
-from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver, SolverFeature
+from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver
 from optcopilot.solve.iis import deletion_filter
 from optcopilot.solve.pyomo_status import contrib_termination
 from optcopilot.solve.readback import clean_integers, fill_unused, objective_at, one_line
@@ -44,10 +45,7 @@ class ScipSolver(Solver):
     """SCIP through Pyomo `scip_direct`, falling back to a direct pyscipopt build."""
 
     name: ClassVar[str] = "scip"
-    features: ClassVar[frozenset[SolverFeature]] = frozenset({
-        SolverFeature.CONTINUOUS, SolverFeature.INTEGER, SolverFeature.QUADRATIC_OBJECTIVE,
-        SolverFeature.QUADRATIC_CONSTRAINTS, SolverFeature.NONLINEAR, SolverFeature.IIS,
-    })
+    features: ClassVar[frozenset[SolverFeature]] = REGISTRY["scip"].features
 
     @classmethod
     def available(cls) -> bool:
