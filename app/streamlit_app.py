@@ -216,7 +216,8 @@ def _solve_and_store(f: Formulation, settings: dict[str, Any], source: str) -> N
 def run_pipeline(text: str, tables: dict[str, str], settings: dict[str, Any]) -> None:
     """Formulate and solve with visible progress; stores the outcome in session state."""
     with st.status("Formulating…", expanded=True) as status:
-        def progress(message: str) -> None:
+        def progress(event: object) -> None:
+            message = str(event)
             status.update(label=f"{logic.progress_stage(message).capitalize()}… ({message.rstrip('…')})")
             status.write(message)
 

@@ -14,7 +14,6 @@ from typing import Any
 from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, NO_CACHE_HELP, UsageError, check_input_file
 from optcopilot.formulate.pipeline import DEFAULT_SURFACE, Outcome, formulate_and_solve, formulate_only
 from optcopilot.formulate.prompts import SURFACES
-from optcopilot.ir.model import Formulation
 from optcopilot.llm.base import LLMBackend, LLMError
 
 MAX_PROBLEM_BYTES = 1_000_000
@@ -98,7 +97,7 @@ def spinner(enabled: bool = True) -> Iterator[Callable[[str], None]]:
         yield lambda event: status.update(str(event))
 
 
-def _exit_after_local_timeout(outcome: Outcome) -> None:
+def exit_after_local_timeout(outcome: Outcome) -> None:
     """After a local-model timeout the llama.cpp worker thread may still be busy; leave at once with 1.
 
     (A normal interpreter shutdown would abort inside that native thread and exit with 134.)
@@ -109,7 +108,8 @@ def _exit_after_local_timeout(outcome: Outcome) -> None:
         os._exit(EXIT_FAIL)
 
 
-def _outcome(args: argparse.Namespace, *, solve: bool) -> Outcome:
+def run_pipeline(args: argparse.Namespace, *, solve: bool) -> Outcome:
+    """Run the pipeline on the problem file of `formulate` / `solve` with their flags."""
     text = read_problem(args.file)
     tables = read_tables(getattr(args, "data", None))
     max_repairs = getattr(args, "max_repairs", 2)
@@ -133,10 +133,10 @@ def _outcome(args: argparse.Namespace, *, solve: bool) -> Outcome:
 
 def run(args: argparse.Namespace) -> int:
     """`formulate`: print the model (or JSON) and write the IR with -o."""
-    outcome = _outcome(args, solve=False)
+    outcome = run_pipeline(args, solve=False)
     if outcome.formulation is None:
         print(f"error: {outcome.error}", file=sys.stderr)
-        _exit_after_local_timeout(outcome)
+        exit_after_local_timeout(outcome)
         return EXIT_FAIL
     if args.output:
         Path(args.output).write_text(outcome.formulation.to_json(), encoding="utf-8")
@@ -150,82 +150,3 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def solve_text(args: argparse.Namespace) -> int:
-    """`solve PROBLEM.txt`: formulate with the LLM, solve, print the model and the answer."""
-    from optcopilot.cli.solve_cmd import emit_files, print_human, result_json
-
-    if getattr(args, "solver", "auto") != "auto":
-        from optcopilot.compile.capabilities import UnknownSolverError, capabilities
-
-        try:
-            capabilities(args.solver)
-        except UnknownSolverError as exc:
-            raise UsageError(str(exc)) from None
-    outcome = _outcome(args, solve=True)
-    result, formulation = outcome.result, outcome.formulation
-    solved = result is not None and result.status.has_solution and result.objective is not None
-    emitted = {}
-    if formulation is not None and solved and getattr(args, "emit", None):
-        emitted = emit_files(formulation, args.emit, Path(getattr(args, "out", ".") or "."), stem=Path(args.file).stem)
-    if getattr(args, "json", False):
-        data: dict[str, Any] = result_json(result, emitted) if result is not None else {"status": "error"}
-        data.update({"formulation": json.loads(formulation.to_json()) if formulation else None,
-                     "attempts": outcome.to_dict()["attempts"], "confidence": outcome.confidence,
-                     "llm": outcome.llm, "error": outcome.error if not solved else None})
-        print(json.dumps(data))
-    else:
-        if formulation is not None:
-            print_formulation(formulation)
-        if result is not None:
-            print_human(formulation, result, emitted)
-        print_attempts(outcome)
-    if not solved:
-        reason = outcome.error or (f"no optimal solution (status {result.status.value})" if result else "no answer")
-        print(f"error: {reason}", file=sys.stderr)
-        _exit_after_local_timeout(outcome)
-        return EXIT_FAIL
-    return EXIT_OK
-
-
-def print_formulation(f: Formulation) -> None:
-    """The five elements, compactly."""
-    from rich.console import Console
-    from rich.markup import escape
-
-    c = Console(file=sys.stdout, highlight=False)
-    c.print("[bold]Sets[/bold]" + ("" if f.sets else ": —"))
-    for s in f.sets:
-        elems = s.elements if s.elements is not None else (f"{s.range[0]}..{s.range[1]}" if s.range else "")
-        c.print(f"  {escape(s.name)} = {escape(str(elems))[:120]}")
-    c.print("[bold]Parameters[/bold]" + ("" if f.parameters else ": —"))
-    for p in f.parameters:
-        idx = f"[{', '.join(p.index)}]" if p.index else ""
-        c.print(f"  {escape(p.name + idx)} = {escape(str(p.value))[:120]}")
-    c.print("[bold]Variables[/bold]")
-    for v in f.variables:
-        idx = f"[{', '.join(v.index)}]" if v.index else ""
-        bounds = f"{'-inf' if v.lb is None else v.lb} ≤ · ≤ {'inf' if v.ub is None else v.ub}"
-        desc = f"  — {v.description}" if v.description else ""
-        c.print(f"  {escape(v.name + idx)}: {v.domain}, {bounds}{escape(desc)}")
-    c.print(f"[bold]Objective[/bold]: {f.objective.sense} {escape(f.objective.expression)}")
-    c.print("[bold]Constraints[/bold]" + ("" if f.constraints else ": —"))
-    for con in f.constraints:
-        forall = f"   for {con.forall}" if con.forall else ""
-        c.print(f"  {escape(con.name)}: {escape(con.expression)}{escape(forall)}")
-
-
-def print_attempts(outcome: Outcome) -> None:
-    """One line per LLM attempt, the vote share and the LLM cost."""
-    from rich.console import Console
-    from rich.markup import escape
-
-    c = Console(file=sys.stdout, highlight=False)
-    for a in outcome.attempts:
-        what = a.error.splitlines()[0][:100] if a.error else (a.status or "ok")
-        obj = f" objective {a.objective:.10g}" if a.objective is not None else ""
-        c.print(f"attempt {a.index} ({a.stage}, {a.seconds:.1f}s): {escape(what)}{obj}")
-    if outcome.confidence is not None and len({a.sample for a in outcome.attempts}) > 1:
-        c.print(f"confidence (vote share): {outcome.confidence:.0%}")
-    llm = outcome.llm
-    c.print(f"LLM: {llm.get('backend')}/{llm.get('model')}, {llm.get('calls')} call(s), "
-            f"{llm.get('prompt_tokens')}+{llm.get('completion_tokens')} tokens, {llm.get('seconds')}s")

@@ -70,6 +70,20 @@ def parse_dsl(text: str) -> Formulation:
     return builder.build()
 
 
+def declared_names(code: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Set sizes and parameter/variable index arities declared by (possibly unfinished) DSL code.
+
+    Used between the sections of a staged answer; statements after the declarations are not needed.
+    """
+    tree = ast.parse(code, mode="exec")
+    builder = _Builder()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign | ast.AnnAssign):
+            builder.statement(stmt, loops=[])
+    return ({s.name: len(_elements(s)) for s in builder.sets}, {p.name: len(p.index) for p in builder.params},
+            {v.name: len(v.index) for v in builder.vars})
+
+
 def _fail(node: ast.AST, why: str) -> DSLError:
     line = getattr(node, "lineno", "?")
     try:

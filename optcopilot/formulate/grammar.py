@@ -109,7 +109,7 @@ def _expression_rules(declared: Declared) -> str:
     out += _rule("expr", "term (ws (\"+\" | \"-\") ws term)*")
     out += _rule("term", "unary (ws (\"*\" | \"/\") ws unary)*")
     out += _rule("unary", '"-"? power')
-    out += _rule("power", 'atom ("**" ([0-9] | "(" pnum ")"))?')
+    out += _rule("power", 'atom (ws "**" ws ([0-9] | "(" pnum ")"))?')
     out += _rule("atom", " | ".join(atom))
     return out + _ref_rules(declared)
 
@@ -159,9 +159,11 @@ def variables_grammar(declared: Declared) -> str:
     sets = ""
     if declared.sets:
         sets = '(setname ", ")*'
+    scalars = sorted(n for n, arity in declared.params.items() if arity == 0)
+    bound = "(num | " + " | ".join(lit(n) for n in scalars) + ")" if scalars else "num"
     body = _rule("root", f"vline+ {lit(header('objective'))}")
     body += _rule("vline", f'newname " = var(" {sets} ("integer" | "binary" | "continuous")'
-                  ' (", lb=" num)? (", ub=" num)? (", desc=\\"" text "\\"")? ")\\n"')
+                  f' (", lb=" ({bound} | "None"))? (", ub=" {bound})? (", desc=\\"" text "\\"")? ")\\n"')
     if declared.sets:
         body += _rule("setname", _alt(sorted(declared.sets)))
     return body + _COMMON_RULES
@@ -199,7 +201,7 @@ def whole_answer_grammar() -> str:
     body += _rule("pline", 'newname " = " (num | "param(" plist ("," ws anyname)+ ")") "\\n"')
     body += _rule("plist", '"[" (num | plist) ("," ws (num | plist))* "]"')
     body += _rule("vline", 'newname " = var(" (anyname ", ")* ("integer" | "binary" | "continuous")'
-                  ' (", lb=" num)? (", ub=" num)? (", desc=\\"" text "\\"")? ")\\n"')
+                  ' (", lb=" (num | anyname | "None"))? (", ub=" (num | anyname))? (", desc=\\"" text "\\"")? ")\\n"')
     stmts = ['con "\\n"']
     for depth in range(1, MAX_NESTED_LOOPS + 1):
         heads = "".join(f'{lit("    " * d + "for ")} loopvar " in " anyname ":\\n" ' for d in range(depth))

@@ -190,3 +190,75 @@ def llm_json_to_formulation(data: Any) -> Formulation:
     if isinstance(obj, dict):
         out["objective"] = {k: v for k, v in obj.items() if k in ("sense", "expression", "name", "description")}
     return Formulation.model_validate(out)
+
+
+# the staged surface: five sections, each written under its own grammar ------------------------------------
+STAGED_RULES = """You write optimization models in a small modelling language, in five sections:
+# sets          I = set("a", "b")   or   T = range(1, 5)   (elements 1..4)
+# parameters    budget = 450   or   cost = param([3, 4], I)   or   d = param([[1, 2], [3, 4]], I, J)
+# variables     x = var(I, integer, desc="...")   types: integer, binary, continuous; lb=, ub= for bounds
+# objective     maximize(expr)   or   minimize(expr)
+# constraints   subject_to(lhs <= rhs, name="...")   repeated with: for i in I:
+Expressions: + - * / **, sum(c[i] * x[i] for i in I), abs, min, max, exp, log, sqrt.
+Rules:
+- Put every number of the problem in a parameter with a clear name, and use the names in expressions.
+- A percentage is a fraction: 30% is 0.3. Variables are >= 0 unless lb= says otherwise.
+- integer for counts of whole things (people, items, trucks), binary for yes/no choices, else continuous.
+- One constraint for each limit, requirement or relation the problem states."""
+
+_EX1_STAGED = """```python
+# sets
+# parameters
+flour_bread = 2
+flour_cake = 1
+oven_bread = 1
+oven_cake = 3
+flour_available = 100
+oven_available = 120
+profit_bread = 3
+profit_cake = 5
+max_cakes = 30
+# variables
+bread = var(integer, desc="number of loaves of bread")
+cake = var(integer, desc="number of cakes")
+# objective
+maximize(profit_bread * bread + profit_cake * cake)
+# constraints
+subject_to(flour_bread * bread + flour_cake * cake <= flour_available, name="flour")
+subject_to(oven_bread * bread + oven_cake * cake <= oven_available, name="oven")
+subject_to(cake <= max_cakes, name="cake_demand")
+```"""
+_EX2_STAGED = """```python
+# sets
+W = set("W1", "W2")
+S = set("S1", "S2")
+# parameters
+supply = param([40, 60], W)
+demand = param([30, 50], S)
+cost = param([[4, 6], [5, 3]], W, S)
+# variables
+ship = var(W, S, continuous, desc="tons shipped from w to s")
+# objective
+minimize(sum(cost[w, s] * ship[w, s] for w in W for s in S))
+# constraints
+for w in W:
+    subject_to(sum(ship[w, s] for s in S) <= supply[w], name="supply_limit")
+for s in S:
+    subject_to(sum(ship[w, s] for w in W) >= demand[s], name="meet_demand")
+```"""
+FIXED_STAGED_EXAMPLES: list[tuple[str, str]] = [(_EX1_TEXT, _EX1_STAGED), (_EX2_TEXT, _EX2_STAGED)]
+
+
+def staged_messages(text: str, examples: list[tuple[str, str]], data_lines: str = "") -> list[dict[str, str]]:
+    """System rules (fixed, so the prompt cache reuses them), worked examples as turns, then the problem."""
+    messages = [{"role": "system", "content": STAGED_RULES}]
+    for problem, answer in examples:
+        messages += [{"role": "user", "content": problem}, {"role": "assistant", "content": answer}]
+    messages.append({"role": "user", "content": problem_message(text, data_lines)})
+    return messages
+
+
+def staged_repair_messages(base: list[dict[str, str]], rejected: str, error: str) -> list[dict[str, str]]:
+    """The conversation for a repair: the rejected answer, what is wrong with it, and a request to fix it."""
+    return [*base, {"role": "assistant", "content": rejected},
+            {"role": "user", "content": f"Your model has a problem:\n{error}\nWrite the corrected complete model."}]

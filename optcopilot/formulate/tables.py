@@ -40,6 +40,22 @@ class TableData:
     def describe(self) -> str:
         return "\n".join(self.lines)
 
+    def numbers(self) -> list[float]:
+        """Every number in the tables' parameters (they count as the problem's own numbers)."""
+        out: list[float] = []
+        stack: list[object] = [p.value for p in self.parameters]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int | float):
+                out.append(float(value))
+            elif isinstance(value, list):
+                stack.extend(value)
+            elif isinstance(value, dict):
+                stack.extend(value.values())
+        return out
+
 
 def identifier(text: str, *, capital: bool = False) -> str:
     """A safe IR name from a header or file stem (`Unit cost ($)` → `unit_cost`)."""

@@ -37,10 +37,12 @@ class ScriptedBackend:
     """Return scripted answers in order and record every request (see ``calls`` / ``received``)."""
 
     name = "scripted"
-    continues_assistant = True  # a rule sees the assistant's partial message last and answers its continuation
 
-    def __init__(self, answers: Sequence[str | dict[str, Any]] | Rule = (), *, model: str = "script") -> None:
+    def __init__(self, answers: Sequence[str | dict[str, Any]] | Rule = (), *, model: str = "script",
+                 continues_assistant: bool = False) -> None:
         self.model = model
+        # scripted answers are whole answers unless a test scripts the continuation of partial ones
+        self.continues_assistant = continues_assistant
         self._rule: Rule | None = answers if callable(answers) else None
         self._answers: list[str | dict[str, Any]] = [] if callable(answers) else list(answers)
         self._next = 0

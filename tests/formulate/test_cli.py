@@ -34,7 +34,11 @@ def _script(tmp_path: Path, answers: list) -> str:
     return f"scripted:{path}"
 
 
-def _problem(tmp_path: Path, text: str | bytes = "Chairs and tables; maximize profit.") -> str:
+PRODUCTION = ("Chairs need 4 hours of carpentry and 1 hour of finishing; tables need 6 and 3. There are 240 "
+              "carpentry and 90 finishing hours. A chair earns $30 and a table $50. Maximize profit.")
+
+
+def _problem(tmp_path: Path, text: str | bytes = PRODUCTION) -> str:
     path = tmp_path / "problem.txt"
     if isinstance(text, bytes):
         path.write_bytes(text)

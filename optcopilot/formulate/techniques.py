@@ -1,0 +1,57 @@
+"""Which accuracy techniques a pipeline run uses, so that each can be switched off and measured (ablation)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class Techniques:
+    """The switches; the default is the full pipeline.
+
+    - ``grammar``: GBNF-constrained decoding of the DSL (syntax errors, imports, unknown names impossible)
+    - ``staged``: the five sections written one after another, each under a grammar that knows the names
+      declared before it (needs a backend that continues an assistant message; else one-shot)
+    - ``retrieval``: worked examples retrieved from the bank instead of two fixed ones
+    - ``repairs``: a repair rewrites only the faulty section and never accepts an answer it has seen
+    - ``verifiers``: numbers, copied examples, objective sense, counts and all-zero checks feed repairs
+    - ``legacy``: the earlier one-shot DSL prompt and repair loop (every other switch ignored)
+    """
+
+    grammar: bool = True
+    staged: bool = True
+    retrieval: bool = True
+    repairs: bool = True
+    verifiers: bool = True
+    legacy: bool = False
+
+    def label(self) -> str:
+        if self.legacy:
+            return "legacy"
+        on = [f.name for f in fields(self) if f.name != "legacy" and getattr(self, f.name)]
+        return "+".join(on) if on else "plain"
+
+    def to_dict(self) -> dict[str, bool]:
+        return asdict(self)
+
+    @classmethod
+    def parse(cls, text: str) -> Techniques:
+        """`"default"`, `"legacy"`, or a `+`-joined list of switches to turn on (`"grammar+staged"`);
+        `"default-verifiers"` turns one off from the default."""
+        text = text.strip().lower()
+        if text in ("", "default", "all"):
+            return cls()
+        if text == "legacy":
+            return cls(legacy=True)
+        names = {f.name for f in fields(cls)} - {"legacy"}
+        if text.startswith("default-"):
+            off = set(text.removeprefix("default-").split("-"))
+            bad = off - names
+            if bad:
+                raise ValueError(f"unknown technique(s) {', '.join(sorted(bad))}; choose from {', '.join(sorted(names))}")
+            return cls(**{n: n not in off for n in names})
+        on = {t for t in text.split("+") if t and t != "plain"}
+        bad = on - names
+        if bad:
+            raise ValueError(f"unknown technique(s) {', '.join(sorted(bad))}; choose from {', '.join(sorted(names))}")
+        return cls(**{n: n in on for n in names})
