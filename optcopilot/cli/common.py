@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optcopilot.ir.errors import FormulationError
 from optcopilot.ir.model import Formulation, formulation_from_text
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -59,10 +58,6 @@ def _load_ir_json(p: Path) -> Formulation:
         return formulation_from_text(text)
     except ValueError as exc:
         raise UsageError(f"{p}: {exc}") from None
-
-
-def formulation_error_line(exc: FormulationError) -> str:
-    return f"invalid formulation: {exc}"
 
 
 NO_CACHE_HELP = "generate every LLM answer afresh instead of reusing cached answers to the same request"

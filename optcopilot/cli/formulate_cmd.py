@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, NO_CACHE_HELP, UsageError, check_input_file
+from optcopilot.cli.output import print_attempts, print_formulation
+from optcopilot.formulate.events import FailureKind, ProgressEvent
 from optcopilot.formulate.pipeline import DEFAULT_SURFACE, Outcome, formulate_and_solve, formulate_only
 from optcopilot.formulate.prompts import SURFACES
 from optcopilot.llm.base import LLMBackend, LLMError
@@ -85,13 +87,13 @@ def make_llm(spec: str | None, cache: bool = True) -> LLMBackend:
 
 
 @contextlib.contextmanager
-def spinner(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+def spinner(enabled: bool = True) -> Iterator[Callable[[ProgressEvent], None]]:
     """A rich status line on stderr (only on a terminal); yields the progress callback."""
     from rich.console import Console
 
     console = Console(file=sys.stderr)
     if not enabled or not console.is_terminal:
-        yield lambda _msg: None
+        yield lambda _event: None
         return
     with console.status("Formulating…") as status:
         yield lambda event: status.update(str(event))
@@ -102,7 +104,7 @@ def exit_after_local_timeout(outcome: Outcome) -> None:
 
     (A normal interpreter shutdown would abort inside that native thread and exit with 134.)
     """
-    if outcome.llm.get("backend") == "local" and (outcome.error or "").startswith("LLM timeout"):
+    if outcome.llm.get("backend") == "local" and outcome.error_kind == FailureKind.LLM_TIMEOUT:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_FAIL)

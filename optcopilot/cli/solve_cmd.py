@@ -16,10 +16,16 @@ from optcopilot.cli.common import (
     is_model_file,
     load_model_file,
 )
-from optcopilot.ir.model import Formulation
-from optcopilot.solve.result import Result
-
-EMIT_CHOICES = ("pyomo", "ortools", "ir")
+from optcopilot.cli.formulate_cmd import exit_after_local_timeout, run_pipeline
+from optcopilot.cli.output import (
+    EMIT_CHOICES,
+    emit_files,
+    exit_code,
+    print_attempts,
+    print_formulation,
+    print_human,
+    result_json,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--time-limit must be positive")
     path = Path(args.file)
     if not is_model_file(path):
-        from optcopilot.cli.formulate_cmd import solve_text
-
         return solve_text(args)
     formulation = load_model_file(path)
     from optcopilot.solve.api import UnknownSolverError, solve
@@ -74,69 +78,36 @@ def _stem(path: Path) -> str:
     return name or "model"
 
 
-def exit_code(result: Result) -> int:
-    return EXIT_OK if result.status.definitive else EXIT_FAIL
+def solve_text(args: argparse.Namespace) -> int:
+    """`solve PROBLEM.txt`: formulate with the LLM, solve, print the model and the answer."""
+    if getattr(args, "solver", "auto") != "auto":
+        from optcopilot.compile.capabilities import UnknownSolverError, capabilities
 
-
-def result_json(result: Result, emitted: dict[str, str] | None = None) -> dict[str, Any]:
-    out = result.to_dict()
-    keep = ("status", "objective", "variables", "solver", "seconds", "problem_class", "bound", "message",
-            "duals", "reduced_costs", "iis")
-    data = {k: out[k] for k in keep if out.get(k) is not None}
-    data["time"] = out["seconds"]
-    if emitted:
-        data["emitted"] = emitted
-    return data
-
-
-def emit_files(formulation: Formulation, kinds: list[str], out_dir: Path, stem: str) -> dict[str, str]:
-    """Write the requested scripts / IR; return kind -> path. Unsupported targets raise UsageError."""
-    if not kinds:
-        return {}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, str] = {}
-    for kind in dict.fromkeys(kinds):
-        if kind == "ir":
-            target = out_dir / f"{stem}.ir.json"
-            target.write_text(formulation.to_json(), encoding="utf-8")
-        elif kind == "pyomo":
-            from optcopilot.compile.codegen_pyomo import emit_pyomo
-
-            target = out_dir / f"{stem}_pyomo.py"
-            target.write_text(emit_pyomo(formulation), encoding="utf-8")
-        else:
-            from optcopilot.compile.codegen_ortools import emit_ortools
-
-            target = out_dir / f"{stem}_ortools.py"
-            try:
-                target.write_text(emit_ortools(formulation), encoding="utf-8")
-            except ValueError as exc:
-                raise UsageError(f"cannot emit an OR-Tools script: {exc}") from None
-        written[kind] = str(target)
-    return written
-
-
-def print_human(formulation: Formulation | None, result: Result, emitted: dict[str, str] | None = None,
-                max_rows: int = 25) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console(file=sys.stdout)
-    console.print(f"[bold]Status[/bold]: {result.status.value}   [bold]Objective[/bold]: "
-                  f"{'—' if result.objective is None else f'{result.objective:.10g}'}   "
-                  f"[bold]Solver[/bold]: {result.solver} ({result.problem_class})   {result.seconds:.2f}s")
-    if result.message and not result.status.has_solution:
-        console.print(f"  {escape(result.message)}")
-    if result.variables:
-        nonzero = sorted(result.variables.items(), key=lambda kv: (abs(kv[1]) < 1e-9,))
-        table = Table("variable", "value", title=f"Solution: {len(result.variables)} variables")
-        for name, value in nonzero[:max_rows]:
-            table.add_row(escape(name), f"{value:.10g}")
-        if len(nonzero) > max_rows:
-            table.add_row("…", f"{len(nonzero) - max_rows} more (use --json)")
-        console.print(table)
-    if result.iis:
-        console.print("[bold red]Irreducible infeasible subset[/bold red]: " + escape(", ".join(result.iis[:30])))
-    for kind, path in (emitted or {}).items():
-        console.print(f"wrote {kind}: {escape(path)}")
+        try:
+            capabilities(args.solver)
+        except UnknownSolverError as exc:
+            raise UsageError(str(exc)) from None
+    outcome = run_pipeline(args, solve=True)
+    result, formulation = outcome.result, outcome.formulation
+    solved = result is not None and result.status.has_solution and result.objective is not None
+    emitted = {}
+    if formulation is not None and solved and getattr(args, "emit", None):
+        emitted = emit_files(formulation, args.emit, Path(getattr(args, "out", ".") or "."), stem=Path(args.file).stem)
+    if getattr(args, "json", False):
+        data: dict[str, Any] = result_json(result, emitted) if result is not None else {"status": "error"}
+        data.update({"formulation": json.loads(formulation.to_json()) if formulation else None,
+                     "attempts": outcome.to_dict()["attempts"], "confidence": outcome.confidence,
+                     "llm": outcome.llm, "error": outcome.error if not solved else None})
+        print(json.dumps(data))
+    else:
+        if formulation is not None:
+            print_formulation(formulation)
+        if result is not None:
+            print_human(formulation, result, emitted)
+        print_attempts(outcome)
+    if not solved:
+        reason = outcome.error or (f"no optimal solution (status {result.status.value})" if result else "no answer")
+        print(f"error: {reason}", file=sys.stderr)
+        exit_after_local_timeout(outcome)
+        return EXIT_FAIL
+    return EXIT_OK
