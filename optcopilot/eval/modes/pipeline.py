@@ -12,6 +12,7 @@ from optcopilot.eval.problems import Problem
 from optcopilot.eval.records import Category, EvalRecord, LLMCalls, Tokens
 from optcopilot.formulate.events import FailureKind
 from optcopilot.formulate.pipeline import formulate_and_solve
+from optcopilot.formulate.techniques import Techniques, excluded_sources
 from optcopilot.llm.base import LLMBackend, LLMError
 from optcopilot.solve.result import Termination
 
@@ -41,8 +42,11 @@ def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> E
     if backend is None:
         raise LLMError("no LLM backend")
     rec = MODE.new_record(problem, cfg)
+    # the evaluated dataset's own items are never shown as worked examples (near-duplicates are dropped too)
     outcome = formulate_and_solve(problem.text, backend, tables=problem.tables or None, samples=cfg.samples,
-                                  time_limit=cfg.time_limit, llm_timeout=cfg.llm_timeout)
+                                  time_limit=cfg.time_limit, llm_timeout=cfg.llm_timeout,
+                                  techniques=Techniques.parse(cfg.techniques),
+                                  exclude_sources=excluded_sources(cfg.dataset))
     data = outcome.to_dict()
     rec.formulation = data.get("formulation")
     rec.attempts = list(data.get("attempts", []))
@@ -62,8 +66,7 @@ def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> E
             descriptions = {n: family.get(n.split("[", 1)[0], "") for n in result.variables}
             objective_description = formulation.objective.description
         prediction = Prediction(result.objective, dict(result.variables), descriptions, objective_description)
-    kind = getattr(outcome, "error_kind", None)  # FailureKind; see optcopilot.formulate.events
-    grade(rec, problem, prediction, MODE.rule_for(cfg), failure_category(kind, rec.status))
+    grade(rec, problem, prediction, MODE.rule_for(cfg), failure_category(outcome.error_kind, rec.status))
     if formulation is not None:
         check_alternative_optimum(rec, problem, formulation, cfg.time_limit)
     return rec
