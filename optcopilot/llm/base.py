@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 Message = dict[str, str]
@@ -56,13 +55,6 @@ class LLMBackend(Protocol):
         ``continues_assistant`` is true continue that message instead of starting a new one.
         """
         ...
-
-
-def make_backend(spec: str | None = None, *, cache: bool | str | Path = True, **options: Any) -> LLMBackend:
-    """Build a backend from a spec string (None: env ``OPTCOPILOT_LLM`` or "local"); see ``factory``."""
-    from optcopilot.llm.factory import make_backend as _make_backend
-
-    return _make_backend(spec, cache=cache, **options)
 
 
 def check_messages(messages: list[Message]) -> None:

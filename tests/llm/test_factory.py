@@ -134,8 +134,14 @@ def test_on_prepare_is_accepted_for_every_kind() -> None:
     assert local._on_prepare is hook  # type: ignore[attr-defined]
 
 
-def test_base_make_backend_delegates() -> None:
-    assert isinstance(base.make_backend("scripted", answers=[]), ScriptedBackend)
+def test_backends_are_built_by_the_factory_only() -> None:
+    """`llm.base` is the floor every backend imports; it must not reach up to the factory (no circle)."""
+    import optcopilot.llm as package
+    from optcopilot.llm import factory
+
+    assert package.make_backend is factory.make_backend
+    assert not hasattr(base, "make_backend")
+    assert isinstance(package.make_backend("scripted", answers=[]), ScriptedBackend)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("transformers") is not None, reason="transformers is installed")
