@@ -90,7 +90,7 @@ def list_examples(folder: Path = EXAMPLES_DIR) -> dict[str, ProblemInput]:
 
 def list_benchmark_datasets() -> list[str]:
     """Benchmark names whose data dir exists; [] when the data or the eval module is absent."""
-    paths = optional_module("optcopilot.eval.paths")
+    paths = optional_module("optcopilot.io.data_dir")
     datasets = optional_module("optcopilot.eval.datasets")
     if paths is None or datasets is None:
         return []

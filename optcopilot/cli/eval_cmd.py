@@ -86,7 +86,7 @@ def _validate(args: argparse.Namespace) -> None:
 def run_eval_cmd(args: argparse.Namespace) -> int:
     """Run ``optcopilot eval``; prints the summary markdown path and headline accuracy."""
     _validate(args)
-    from optcopilot.eval.paths import DatasetError
+    from optcopilot.io.data_dir import DatasetError
     from optcopilot.eval.runner import run_eval
     from optcopilot.llm import LLMError, default_spec
 

@@ -22,8 +22,8 @@ from optcopilot.eval.builders import (
     partial_builder,
 )
 from optcopilot.eval.miplib import load_miplib_mps, load_miplib_nl, solu_optima
-from optcopilot.eval.paths import DatasetError, resolve_data_dir
 from optcopilot.eval.problems import Builder, Loader, Problem, ProblemSet, load_records
+from optcopilot.io.data_dir import DatasetError, resolve_data_dir
 
 __all__ = ["DATASETS", "Loader", "Problem", "ProblemSet", "list_datasets", "load_dataset", "solu_optima"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optcopilot.eval.paths import DatasetError
+from optcopilot.io.data_dir import DatasetError
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optcopilot.eval.paths import DatasetError, resolve_data_dir
+from optcopilot.io.data_dir import DatasetError, resolve_data_dir
 from optcopilot.io.gurobipy_reader import GurobipyReader, SnippetError
 from optcopilot.io.nlp4lp_data import ImportFailure, add_count_set, build_data
 from optcopilot.io.optimus_program import program_formulation

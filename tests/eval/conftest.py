@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from optcopilot.eval.paths import DatasetError, resolve_data_dir
+from optcopilot.io.data_dir import DatasetError, resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "datasets" / "optibench" / "sample.jsonl"

@@ -13,8 +13,8 @@ from optcopilot.eval.answers import parse_answer, parse_number
 from optcopilot.eval.builders import build_orlm
 from optcopilot.eval.classify import guess_objective_key, has_table
 from optcopilot.eval.datasets import DATASETS, list_datasets, load_dataset, load_optibench_file
-from optcopilot.eval.paths import DatasetError
 from optcopilot.eval.problems import OBJECTIVE_KEY, Problem, load_records
+from optcopilot.io.data_dir import DatasetError
 
 from .conftest import SAMPLE
 

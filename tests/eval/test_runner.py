@@ -19,12 +19,12 @@ import pytest
 from optcopilot.eval import runner
 from optcopilot.eval.grading import categorize
 from optcopilot.eval.modes import pipeline as pipeline_mode
-from optcopilot.eval.paths import DatasetError, resolve_data_dir
 from optcopilot.eval.problems import Problem
 from optcopilot.eval.records import Category
 from optcopilot.eval.runner import run_eval
 from optcopilot.eval.store import append_json_line, read_json_lines, read_records
 from optcopilot.formulate.events import FailureKind
+from optcopilot.io.data_dir import DatasetError, resolve_data_dir
 from optcopilot.llm import LLMError, LLMTimeout, ScriptedBackend
 from optcopilot.solve.result import Result, Termination
 

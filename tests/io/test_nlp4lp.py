@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from optcopilot.compile.instance import instantiate
-from optcopilot.eval.paths import DatasetError, resolve_data_dir
+from optcopilot.io.data_dir import DatasetError, resolve_data_dir
 from optcopilot.io.nlp4lp import (
     ImportFailure,
     import_nlp4lp,

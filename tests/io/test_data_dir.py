@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from optcopilot.eval import paths
-from optcopilot.eval.paths import ENV_VAR, DatasetError, resolve_data_dir
+from optcopilot.io import data_dir as paths
+from optcopilot.io.data_dir import ENV_VAR, DatasetError, resolve_data_dir
 
 
 def test_explicit_wins_over_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,4 +62,4 @@ def test_repo_root_fallback_and_missing(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_repo_root_is_checkout() -> None:
-    assert (paths.repo_root() / "optcopilot" / "eval" / "paths.py").exists()
+    assert (paths.repo_root() / "optcopilot" / "io" / "data_dir.py").exists()

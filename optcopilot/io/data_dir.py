@@ -14,7 +14,7 @@ class DatasetError(RuntimeError):
 
 
 def repo_root() -> Path:
-    """Repository root: two levels above this package (``optcopilot/eval`` -> root)."""
+    """Repository root: two levels above this package (``optcopilot/io`` -> root)."""
     return Path(__file__).resolve().parents[2]
 
 
