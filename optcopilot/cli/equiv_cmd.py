@@ -26,13 +26,16 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.time_limit > 0 or math.isinf(args.time_limit):
         raise UsageError("--time-limit must be a positive number of seconds")
-    candidate = load_model_file(args.candidate)
-    reference = load_model_file(args.reference)
-    try:
-        report = check_equivalence(candidate, reference, llm=args.llm, use_llm=not args.no_llm,
-                                   time_limit=args.time_limit)
-    except EquivalenceInputError as exc:
-        raise UsageError(str(exc)) from None
+    from optcopilot.ir import budget
+
+    with budget.within(args.time_limit):  # reading and grounding both models count against the limit
+        candidate = load_model_file(args.candidate)
+        reference = load_model_file(args.reference)
+        try:
+            report = check_equivalence(candidate, reference, llm=args.llm, use_llm=not args.no_llm,
+                                       time_limit=args.time_limit)
+        except EquivalenceInputError as exc:
+            raise UsageError(str(exc)) from None
     data = report.to_dict()
     if args.json:
         print(json.dumps(_clean(data)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -12,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, NO_CACHE_HELP, UsageError, check_input_file
+from optcopilot.cli.guards import check_fits_context, check_llm_spec, positive_seconds, write_after_answer
 from optcopilot.cli.output import print_attempts, print_formulation
 from optcopilot.formulate.events import FailureKind, ProgressEvent
 from optcopilot.formulate.pipeline import DEFAULT_SURFACE, Outcome, formulate_and_solve, formulate_only
 from optcopilot.formulate.prompts import SURFACES
+from optcopilot.ir.model import Formulation
 from optcopilot.llm.base import LLMBackend, LLMError
 
 MAX_PROBLEM_BYTES = 1_000_000
@@ -30,8 +33,8 @@ def llm_timeout(args: argparse.Namespace) -> float:
             value = float(os.environ.get(TIMEOUT_ENV, "") or 300.0)
         except ValueError:
             raise UsageError(f"{TIMEOUT_ENV} must be a number of seconds") from None
-    if value <= 0:
-        raise UsageError("the LLM timeout must be positive")
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError("the LLM timeout must be a positive, finite number of seconds")
     return float(value)
 
 
@@ -43,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--surface", choices=SURFACES, default=DEFAULT_SURFACE, help="what the LLM writes")
     p.add_argument("--max-repairs", type=int, default=2, help="repair rounds after an error")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--llm-timeout", type=float, default=None, help="seconds per LLM call (default 300)")
+    p.add_argument("--llm-timeout", type=positive_seconds, default=None, help="seconds per LLM call (default 300)")
     p.add_argument("-o", "--output", default=None, help="write the IR JSON here")
     p.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
     p.set_defaults(func=run)
@@ -118,6 +121,9 @@ def run_pipeline(args: argparse.Namespace, *, solve: bool) -> Outcome:
     if max_repairs is None or max_repairs < 0:
         raise UsageError("--max-repairs must be 0 or more")
     timeout = llm_timeout(args)
+    check_llm_spec(getattr(args, "llm", None))
+    check_fits_context(text, getattr(args, "llm", None),
+                       extra_chars=sum(Path(t).stat().st_size for t in tables.values()))
     backend = make_llm(getattr(args, "llm", None), cache=not getattr(args, "no_cache", False))
     surface = getattr(args, "surface", None) or DEFAULT_SURFACE
     with spinner() as progress:
@@ -140,15 +146,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {outcome.error}", file=sys.stderr)
         exit_after_local_timeout(outcome)
         return EXIT_FAIL
-    if args.output:
-        Path(args.output).write_text(outcome.formulation.to_json(), encoding="utf-8")
+    formulation = outcome.formulation
+    written, write_error = ({}, 0) if not args.output else write_after_answer(lambda: _write_ir(formulation,
+                                                                                              args.output))
     if args.json:
         print(json.dumps(outcome.to_dict()))
     else:
-        print_formulation(outcome.formulation)
+        print_formulation(formulation)
         print_attempts(outcome)
-        if args.output:
+        if written:
             print(f"wrote {args.output}")
-    return EXIT_OK
+    return write_error or EXIT_OK
+
+
+def _write_ir(formulation: Formulation, path: str) -> dict[str, str]:
+    Path(path).write_text(formulation.to_json(), encoding="utf-8")
+    return {"ir": path}
 
 

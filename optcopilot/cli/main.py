@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from optcopilot.cli.common import EXIT_FAIL, EXIT_USAGE, UsageError
-from optcopilot.ir.errors import FormulationError
+from optcopilot.ir.errors import BuildTimeout, FormulationError
 
 # each module exposes register(subparsers); a missing optional module is skipped
 COMMAND_MODULES = (
@@ -48,17 +48,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return int(args.func(args))
     except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(f"error: {exc}", EXIT_USAGE)
+    except BuildTimeout as exc:  # the time budget ran out while building: a failure, not bad input
+        return _fail(f"error: {exc}", EXIT_FAIL)
     except FormulationError as exc:
-        print(f"error: invalid formulation: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(f"error: invalid formulation: {exc}", EXIT_USAGE)
+    except RecursionError:
+        return _fail("error: the input nests too deeply to be read", EXIT_USAGE)
+    except OverflowError as exc:
+        return _fail(f"error: a number in the input is out of range ({exc})", EXIT_USAGE)
+    except MemoryError:
+        return _fail("error: out of memory: the input is too large (lower its size or the OPTCOPILOT_MAX_* "
+                     "limits)", EXIT_USAGE)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # last resort: one line, never a traceback
         print(f"error: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return EXIT_FAIL
+
+
+def _fail(line: str, code: int) -> int:
+    print(line.splitlines()[0] if line.strip() else "error", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

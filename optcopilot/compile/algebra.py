@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from optcopilot.ir import budget
+
 Monomial = tuple[int, ...]
 
 
@@ -91,12 +93,23 @@ def mul(a: Value, b: Value) -> Value:
         return Poly({m: a * c for m, c in b.items()}) if a != 0 else 0.0  # type: ignore[union-attr]
     if isinstance(b, float | int):
         return Poly({m: b * c for m, c in a.items()}) if b != 0 else 0.0
+    _check_product(a, b)
     out = Poly()
     for m1, c1 in a.items():
         for m2, c2 in b.items():
             m = tuple(sorted(m1 + m2))
             out[m] = out.get(m, 0.0) + c1 * c2
     return out
+
+
+def _check_product(a: Poly, b: Poly) -> None:
+    """Multiplying out must stay within the budget's expansion and degree limits (checked before the work)."""
+    limits = budget.limits_now()
+    if len(a) * len(b) > limits.expansion:
+        raise budget.size_error("expansion", limits.expansion, count=len(a) * len(b))
+    deg = a.degree() + b.degree()
+    if deg > limits.degree:
+        raise budget.size_error("degree", limits.degree, count=deg)
 
 
 def div(a: Value, b: Value) -> Value:
@@ -110,14 +123,31 @@ def div(a: Value, b: Value) -> Value:
 
 
 def power(a: Value, b: Value) -> Value:
+    """a**b: folded for numbers (a complex result raises ValueError), multiplied out up to the 4th power."""
     if isinstance(a, float | int) and isinstance(b, float | int):
-        return float(a) ** float(b)
+        value = float(a) ** float(b)
+        if isinstance(value, complex):
+            raise ValueError(f"{a}**{b} is not a real number")
+        return value
     if isinstance(a, Poly) and isinstance(b, float | int) and float(b).is_integer() and 0 <= b <= 4:
         out: Value = 1.0
         for _ in range(int(b)):
             out = mul(out, a)
         return out
+    if isinstance(a, Poly) and isinstance(b, float | int) and float(b).is_integer() and b > 4:
+        _check_expansion(a, int(b))
     return NL("**", (a, b))
+
+
+def _check_expansion(base: Poly, n: int) -> None:
+    """A solver multiplies out `(sum of k terms)**n` into up to C(n+k-1, k-1) terms: refuse what would not fit."""
+    k = len(base)
+    if k <= 1:
+        return
+    limit = budget.limits_now().expansion
+    terms = math.comb(n + k - 1, k - 1) if n < 10**6 else limit + 1
+    if terms > limit:
+        raise budget.size_error("expansion", limit, count=terms)
 
 
 _MATH = {

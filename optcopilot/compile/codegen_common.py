@@ -49,7 +49,7 @@ from optcopilot.ir.expr import (
 )
 from optcopilot.ir.validate import ParsedFormulation
 
-IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # used with fullmatch: `$` would accept a final "\n"
 
 SCRIPT_NAMES = frozenset({
     "math", "json", "pyo", "model", "solver", "results", "status", "objective_value", "variables", "condition",
@@ -86,7 +86,7 @@ def flat_name(name: str, key: Key) -> str:
 
 def check_identifier(name: str) -> str:
     """Return `name` if it is a plain identifier (letters, digits, underscores); raise otherwise."""
-    if not isinstance(name, str) or not IDENTIFIER.match(name) or keyword.iskeyword(name):
+    if not isinstance(name, str) or not IDENTIFIER.fullmatch(name) or keyword.iskeyword(name):
         raise CodegenError(f"{name!r} is not a valid identifier")
     return name
 

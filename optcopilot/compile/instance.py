@@ -28,6 +28,10 @@ from optcopilot.compile.algebra import (
     power,
     sub,
 )
+from optcopilot.compile.checks import domain_issues, number_issues, value_size
+from optcopilot.compile.linear_sum import MISSING, PLAIN, SumPlan, components, key_parts, sum_plan
+from optcopilot.ir import budget
+from optcopilot.ir.budget import LimitExceeded
 from optcopilot.ir.data import Key, ModelData, key_text, max_set_size, resolve_data
 from optcopilot.ir.errors import FormulationError, Issue
 from optcopilot.ir.expr import (
@@ -148,22 +152,42 @@ class _Scope(dict[str, Any]):
 
 
 def instantiate(formulation: Formulation | ParsedFormulation, max_rows: int | None = None) -> Instance:
-    """Build the flat instance; raise FormulationError with located issues on any data problem."""
-    parsed = formulation if isinstance(formulation, ParsedFormulation) else parse_formulation(formulation)
-    f = parsed.formulation
-    data = resolve_data(f)
-    return _Grounder(parsed, data, max_rows or max_set_size()).run()
+    """Build the flat instance; raise FormulationError with located issues on any data problem.
+
+    Runs within the active budget (`optcopilot.ir.budget`): sizes are checked as the rows are built and
+    the clock every so often, so a model too large for the limits fails early with a message naming the
+    limit (`size-limit`), and one too slow to build raises `BuildTimeout`. The finished instance is checked
+    for non-finite numbers and for functions used outside their domain (`compile.checks`).
+    """
+    clock = budget.current()
+    with budget.active(clock):
+        parsed = formulation if isinstance(formulation, ParsedFormulation) else parse_formulation(formulation)
+        data = resolve_data(parsed.formulation)
+        grounder = _Grounder(parsed, data, max_rows or clock.limits.rows, clock)
+        try:
+            instance = grounder.run()
+        except LimitExceeded as exc:
+            raise exc.located(grounder.where) from None
+        except RecursionError:
+            raise grounder.fail("the expression nests too deeply to build", "size-limit") from None
+        issues = number_issues(instance) or domain_issues(instance)
+        if issues:
+            raise FormulationError(issues)
+        return instance
 
 
 class _Grounder:
-    def __init__(self, parsed: ParsedFormulation, data: ModelData, max_rows: int) -> None:
+    def __init__(self, parsed: ParsedFormulation, data: ModelData, max_rows: int, clock: budget.Budget) -> None:
         self.parsed = parsed
         self.f = parsed.formulation
         self.data = data
         self.max_rows = max_rows
+        self.clock = clock
+        self.limits = clock.limits
+        self.nonzeros = 0
         self.families: dict[str, VarFamily] = {}
         self.where = ""
-        self._sum_plans: dict[int, tuple[Aggregate, _SumPlan | None]] = {}  # id(node) -> (node, fast-path plan)
+        self._sum_plans: dict[int, tuple[Aggregate, SumPlan | None]] = {}  # id(node) -> (node, fast-path plan)
 
     def fail(self, message: str, code: str = "bad-value") -> FormulationError:
         return FormulationError([Issue(self.where, message, code)])
@@ -175,7 +199,9 @@ class _Grounder:
         ints: list[bool] = []
         for v in self.f.variables:
             self.where = f"variable {v.name!r}"
+            self.clock.check_time(self.where)
             keys = self.data.product(v.index)
+            self.clock.check_size("variables", len(names) + len(keys), self.where)
             fam = VarFamily(v.name, v.domain, keys, len(names), v.description)
             fam.position = {k: i for i, k in enumerate(keys)}
             self.families[v.name] = fam
@@ -189,23 +215,36 @@ class _Grounder:
                 lbs.append(lo)
                 ubs.append(hi)
                 ints.append(v.domain != "continuous")
-            if len(names) > max_set_size():
-                raise self.fail(f"more than {max_set_size()} scalar variables", "size-limit")
+                self.clock.tick(self.where)
         self.where = "objective"
         objective = self.eval(self.parsed.objective, _Scope())
         if isinstance(objective, str | tuple):
             raise self.fail("objective evaluates to a set element, not a number")
+        self._count(objective)
         rows: list[Row] = []
         for c in self.parsed.constraints:
             self.where = f"constraint {c.name!r}"
+            self.clock.check_time(self.where)
             for scope in self.iterate(c.domain, _Scope()):
                 row = self._row(c.name, c.expr, scope, c.domain)
                 if row is not None:
+                    self._count(row.body)
                     rows.append(row)
                 if len(rows) > self.max_rows:
-                    raise self.fail(f"more than {self.max_rows} constraint rows", "size-limit")
+                    raise budget.size_error("rows", self.max_rows, self.where, len(rows))
         return Instance(self.f, self.families, names, np.array(lbs, dtype=float), np.array(ubs, dtype=float),
                         np.array(ints, dtype=bool), self.f.objective.sense, objective, rows)
+
+    def _count(self, value: Value) -> None:
+        """Add a row's (or the objective's) terms to the totals; raise when a size limit is passed."""
+        terms, depth = value_size(value)
+        self.clock.check_size("terms_per_row", terms, self.where)
+        if depth:
+            self.clock.check_size("expression_nodes", terms, self.where)
+            self.clock.check_size("expression_depth", depth, self.where)
+        self.nonzeros += terms
+        self.clock.check_size("nonzeros", self.nonzeros, self.where)
+        self.clock.tick(self.where)
 
     def _bound(self, raw: float | str | None, node: Node | None, index: list[str], key: Key, default: float) -> float:
         if raw is None:
@@ -220,7 +259,7 @@ class _Grounder:
         return float(value)
 
     def _row(self, name: str, expr: Compare, scope: _Scope, domain: tuple[Generator, ...]) -> Row | None:
-        key = tuple(c for g in domain for t in g.targets for c in _components(scope[t]))
+        key = tuple(c for g in domain for t in g.targets for c in components(scope[t]))
         vals = [self.eval(o, scope) for o in expr.operands]
         if len(vals) == 2:
             op = expr.ops[0]
@@ -257,7 +296,9 @@ class _Grounder:
             yield scope
             return
         g, rest = gens[0], gens[1:]
+        tick, where = self.clock.tick, self.where
         for element in self.domain(g.domain, scope):
+            tick(where)
             inner = _Scope(scope)
             if len(g.targets) == 1:
                 inner[g.targets[0]] = element[0] if len(element) == 1 else element
@@ -284,7 +325,7 @@ class _Grounder:
             raise self.fail("range() takes integers")
         start, stop = (0, bounds[0]) if len(bounds) == 1 else bounds
         if int(stop) - int(start) > max_set_size():
-            raise self.fail(f"range() larger than {max_set_size()}", "size-limit")
+            raise budget.size_error("set_size", max_set_size(), self.where, int(stop) - int(start))
         return [(i,) for i in range(int(start), int(stop))]
 
     def truth(self, node: Node, scope: _Scope) -> bool:
@@ -299,7 +340,7 @@ class _Grounder:
             value = self.eval(node, scope)
             if isinstance(value, Poly | NL):
                 raise self.fail(f"index {to_text(node)!r} depends on variables", "variable-in-data")
-            key += _components(value)
+            key += components(value)
         return key
 
     def _param_value(self, name: str, key: Key) -> float:
@@ -352,8 +393,10 @@ class _Grounder:
                     raise self.fail(f"division by zero in {to_text(node)!r}") from None
             try:
                 return power(a, b)
-            except (OverflowError, ZeroDivisionError, ValueError):
-                raise self.fail(f"invalid power in {to_text(node)!r}") from None
+            except FormulationError:
+                raise
+            except (OverflowError, ZeroDivisionError, ValueError) as exc:
+                raise self.fail(f"invalid power in {to_text(node)!r} ({exc})") from None
         if t is Name:
             name = node.id  # type: ignore[attr-defined]
             if name in scope:
@@ -391,7 +434,7 @@ class _Grounder:
             branch = node.body if self.truth(node.test, scope) else node.orelse  # type: ignore[attr-defined]
             return self.eval(branch, scope)
         if t is TupleNode:
-            return tuple(c for item in node.items for c in _components(self.eval(item, scope)))  # type: ignore[attr-defined]
+            return tuple(c for item in node.items for c in components(self.eval(item, scope)))  # type: ignore[attr-defined]
         raise self.fail(f"cannot evaluate {to_text(node)!r}")
 
     def _index_text(self, base: str) -> str:
@@ -406,7 +449,7 @@ class _Grounder:
             if cached is not None and cached[0] is node:
                 plan = cached[1]
             else:
-                plan = _sum_plan(node, self.families, self.data.params)
+                plan = sum_plan(node, self.families, self.data.params)
                 self._sum_plans[id(node)] = (node, plan)
             if plan is not None:
                 fast = self._linear_sum(node, plan, scope)
@@ -414,7 +457,7 @@ class _Grounder:
                     return fast
             acc = Poly()
             extra: list[Value] = []
-            for inner in self.iterate(node.generators, scope):
+            for count, inner in enumerate(self.iterate(node.generators, scope)):
                 v = self.eval(node.body, inner)
                 if isinstance(v, NL):
                     extra.append(v)
@@ -422,33 +465,51 @@ class _Grounder:
                     raise self.fail(f"sum over set elements in {to_text(node)!r}")
                 else:
                     add_into(acc, v, 1.0)
+                if count % 4096 == 4095:
+                    self.clock.check_size("terms_per_row", len(acc) + len(extra), self.where)
             total: Value = acc if any(m != () for m in acc) else acc.get((), 0.0)
-            for v in extra:
-                total = add(total, v)
-            return total
-        items = [self.eval(node.body, inner) for inner in self.iterate(node.generators, scope)]
+            return total if not extra else _sum_nl(total, extra)
+        items: list[Value] = []
+        for inner in self.iterate(node.generators, scope):
+            items.append(self.eval(node.body, inner))
+            if len(items) % 4096 == 0:
+                self.clock.check_size("terms_per_row", len(items), self.where)
         if not items:
             if node.func == "prod":
                 return 1.0
             raise self.fail(f"{node.func}() over an empty set in {to_text(node)!r}")
         if node.func == "prod":
-            out: Value = 1.0
-            for v in items:
-                out = mul(out, v)
-            return out
+            return self._product(items)
         return apply(node.func, items)
 
-    def _linear_sum(self, node: Aggregate, plan: _SumPlan, scope: _Scope) -> Value | None:
+    def _product(self, items: list[Value]) -> Value:
+        """The product of items: numbers and polynomials multiplied out, nonlinear factors kept in one flat node."""
+        out: Value = 1.0
+        factors: list[Value] = []
+        for v in items:
+            if isinstance(v, NL):
+                factors.append(v)
+            else:
+                out = mul(out, v)
+            self.clock.tick(self.where)
+        if not factors:
+            return out
+        if isinstance(out, float | int) and out == 0:
+            return 0.0
+        return NL("*", tuple(factors) if out == 1.0 else (out, *factors))
+
+    def _linear_sum(self, node: Aggregate, plan: SumPlan, scope: _Scope) -> Value | None:
         """`sum(P[..j..]*V[..j..] for j in S)` without per-term trees: same Poly, same errors.
 
         Returns None (use the generic path) when an index name is not a loop variable in scope.
         """
         if not all(n in scope for n in plan.scope_names):
             return None
+        self.clock.check_time(self.where)
         fam = self.families[plan.var]
         position, first = fam.position, fam.first
         target, const = plan.target, plan.const
-        v_pre, v_post = _key_parts(plan.var_index, target, scope)
+        v_pre, v_post = key_parts(plan.var_index, target, scope)
         v_has_t = target in plan.var_index
         v_only_t = plan.var_index == (target,)  # V[j]: the key is the element itself
         has_param = plan.param is not None
@@ -457,18 +518,18 @@ class _Grounder:
         p_post: Key = ()
         if plan.param is not None:
             table = self.data.params[plan.param].table
-            p_pre, p_post = _key_parts(plan.param_index, target, scope)
+            p_pre, p_post = key_parts(plan.param_index, target, scope)
         p_has_t = target in plan.param_index
         acc = Poly()
         for element in self.domain(plan.domain, scope):
-            tc = element if len(element) != 1 or type(element[0]) in _PLAIN else _components(element[0])
+            tc = element if len(element) != 1 or type(element[0]) in PLAIN else components(element[0])
             pos = position.get(tc if v_only_t else v_pre + tc + v_post if v_has_t else v_pre + v_post)
             coef: Any
             if has_param:
-                coef = table.get(p_pre + tc + p_post if p_has_t else p_pre + p_post, _MISSING)
+                coef = table.get(p_pre + tc + p_post if p_has_t else p_pre + p_post, MISSING)
             else:
                 coef = const
-            if pos is None or coef is _MISSING:  # defaults, key normalisation and errors: generic path
+            if pos is None or coef is MISSING:  # defaults, key normalisation and errors: generic path
                 inner = _Scope(scope)
                 inner[target] = element[0] if len(element) == 1 else element
                 add_into(acc, self.eval(node.body, inner), 1.0)
@@ -488,11 +549,20 @@ class _Grounder:
         if func == "ord":
             raise self.fail("ord() is not supported; iterate over a range set instead")
         args = [self.eval(a, scope) for a in node.args]
-        if func in ("sum", "prod"):
-            out: Value = 0.0 if func == "sum" else 1.0
+        if func == "prod":
+            return self._product(args)
+        if func == "sum":
+            acc = Poly()
+            extra: list[Value] = []
             for a in args:
-                out = add(out, a) if func == "sum" else mul(out, a)
-            return out
+                if isinstance(a, NL):
+                    extra.append(a)
+                elif isinstance(a, str | tuple):
+                    raise self.fail(f"sum of set elements in {to_text(node)!r}")
+                else:
+                    add_into(acc, a, 1.0)
+            total: Value = acc if any(m != () for m in acc) else acc.get((), 0.0)
+            return total if not extra else _sum_nl(total, extra)
         if func in ("min", "max") and len(args) == 1:
             return args[0]
         try:
@@ -506,7 +576,7 @@ class _Grounder:
         for op, right in zip(node.ops, node.operands[1:], strict=True):
             if op in ("in", "not in"):
                 members = self.domain(right, scope)
-                found = _components(lv) in set(members)
+                found = components(lv) in set(members)
                 ok = found if op == "in" else not found
                 rv = None
             else:
@@ -521,91 +591,11 @@ class _Grounder:
         return True
 
 
-_PLAIN = (str, int)
-_MISSING = object()
-
-
-@dataclass(frozen=True)
-class _SumPlan:
-    """A recognised `sum(coef * V[...] for target in domain)`; coef is a number or `P[...]`."""
-
-    target: str
-    domain: Node
-    var: str
-    var_index: tuple[str, ...]
-    param: str | None  # None: the coefficient is `const`
-    param_index: tuple[str, ...]
-    const: float
-    scope_names: frozenset[str]
-
-
-def _sum_plan(node: Aggregate, families: dict[str, VarFamily], params: dict[str, Any]) -> _SumPlan | None:
-    """Plan for the fast path, or None when the sum is not of the simple linear form."""
-    if len(node.generators) != 1:
-        return None
-    g = node.generators[0]
-    if len(g.targets) != 1 or g.conditions:
-        return None
-    target = g.targets[0]
-    body = node.body
-    var_node: Node | None = None
-    coef_node: Node | None = None
-    if isinstance(body, Index):
-        var_node, coef_node = body, Num(1.0)
-    elif isinstance(body, BinOp) and body.op == "*":
-        for a, b in ((body.left, body.right), (body.right, body.left)):
-            if isinstance(b, Index) and b.base in families and not (isinstance(a, Index) and a.base in families):
-                var_node, coef_node = b, a
-                break
-    if not isinstance(var_node, Index) or var_node.base not in families:
-        return None
-    var_index = _plain_names(var_node.indices, target)
-    if var_index is None:
-        return None
-    param: str | None = None
-    param_index: tuple[str, ...] = ()
-    if isinstance(coef_node, Num):
-        const = float(coef_node.value)
-    elif isinstance(coef_node, Index) and coef_node.base in params and coef_node.base not in families:
-        index = _plain_names(coef_node.indices, target)
-        if index is None:
-            return None
-        param, param_index, const = coef_node.base, index, 0.0
-    else:
-        return None
-    names = frozenset(n for n in (*var_index, *param_index) if n != target)
-    return _SumPlan(target, g.domain, var_node.base, var_index, param, param_index, const, names)
-
-
-def _plain_names(indices: tuple[Node, ...], target: str) -> tuple[str, ...] | None:
-    """Index names, if every index is a plain name and the target occurs at most once."""
-    if not all(isinstance(i, Name) for i in indices):
-        return None
-    names = tuple(i.id for i in indices)  # type: ignore[attr-defined]
-    return names if names.count(target) <= 1 else None
-
-
-def _key_parts(names: tuple[str, ...], target: str, scope: _Scope) -> tuple[Key, Key]:
-    """Key components before and after the target's place (the whole key if the target is absent)."""
-    pre: Key = ()
-    post: Key = ()
-    seen = False
-    for n in names:
-        if n == target:
-            seen = True
-        elif seen:
-            post += _components(scope[n])
-        else:
-            pre += _components(scope[n])
-    return pre, post
-
-
-def _components(value: Any) -> Key:
-    if isinstance(value, tuple):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return (int(value),)
-    return (value,)
+def _sum_nl(total: Value, extra: list[Value]) -> Value:
+    """One flat `+` node for a polynomial part plus nonlinear terms (a chain of pairs would nest deeply)."""
+    if isinstance(total, float | int) and total == 0:
+        return extra[0] if len(extra) == 1 else NL("+", tuple(extra))
+    return NL("+", (total, *extra))
 
 
 def _normalise_key(key: Key) -> Key:
@@ -640,9 +630,9 @@ def _holds(const: float, op: str) -> bool:
 def _holds_pair(a: Any, op: str, b: Any, tol: float = 0.0) -> bool:
     if isinstance(a, str | tuple) or isinstance(b, str | tuple):
         if op == "==":
-            return _components(a) == _components(b)
+            return components(a) == components(b)
         if op == "!=":
-            return _components(a) != _components(b)
+            return components(a) != components(b)
         try:
             return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op])
         except TypeError:

@@ -6,19 +6,23 @@ Keys of indexed data are always tuples of set-element components (a 2-D set cont
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from optcopilot.ir import budget
 from optcopilot.ir.errors import FormulationError, Issue
 from optcopilot.ir.model import Formulation, ParamDef, SetDef
+from optcopilot.ir.numbers import NumberError, as_number
+
+__all__ = ["Key", "ModelData", "ResolvedParam", "ResolvedSet", "as_number", "key_text", "max_set_size",
+           "resolve_data"]
 
 Key = tuple[Any, ...]
 
 
 def max_set_size() -> int:
-    """Largest set (or indexed family) we agree to build; override with OPTCOPILOT_MAX_SET_SIZE."""
-    return int(os.environ.get("OPTCOPILOT_MAX_SET_SIZE", "10000000"))
+    """Largest set (or index product) we agree to build: the active budget's limit (OPTCOPILOT_MAX_SET_SIZE)."""
+    return budget.current().limits.set_size
 
 
 @dataclass
@@ -68,12 +72,11 @@ class ModelData:
     def product(self, index: list[str]) -> list[Key]:
         """All keys of the cartesian product of the index sets, in order."""
         keys: list[Key] = [()]
+        limit = max_set_size()
         for name in index:
             elements = self.sets[name].elements
-            if len(keys) * max(len(elements), 1) > max_set_size():
-                raise FormulationError([Issue(f"set {name!r}", f"the index {index} has more than "
-                                              f"{max_set_size()} elements (limit OPTCOPILOT_MAX_SET_SIZE)",
-                                              "size-limit")])
+            if len(keys) * max(len(elements), 1) > limit:
+                raise budget.size_error("set_size", limit, f"index {index}", len(keys) * len(elements))
             keys = [k + e for k in keys for e in elements]
         return keys
 
@@ -87,28 +90,14 @@ def key_text(key: Key) -> str:
     return ",".join(str(c) for c in key)
 
 
-def as_number(value: Any) -> float:
-    """Convert a JSON scalar (number, bool, numeric string, 'inf') to float or raise ValueError."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").replace("$", "").replace("%", "")
-        low = text.lower()
-        if low in ("inf", "+inf", "infinity", "+infinity"):
-            return math.inf
-        if low in ("-inf", "-infinity"):
-            return -math.inf
-        return float(text)
-    raise ValueError(f"expected a number, got {type(value).__name__}")
-
-
 def _element(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NumberError(f"{value} cannot be a set element")
+        if value.is_integer():
+            return int(value)
     return value
 
 
@@ -122,13 +111,16 @@ def resolve_data(f: Formulation) -> ModelData:
     """Resolve sets then parameters; collect every issue before raising."""
     issues: list[Issue] = []
     sets: dict[str, ResolvedSet] = {}
+    clock = budget.current()
     for s in f.sets:
+        clock.check_time(f"set {s.name!r}")
         try:
             sets[s.name] = _resolve_set(s, sets)
         except FormulationError as exc:
             issues.extend(exc.issues)
     data = ModelData(sets, {})
     for p in f.parameters:
+        clock.check_time(f"parameter {p.name!r}")
         try:
             data.params[p.name] = _resolve_param(p, data)
         except FormulationError as exc:
@@ -148,8 +140,7 @@ def _resolve_set(s: SetDef, known: dict[str, ResolvedSet]) -> ResolvedSet:
         start, end = (1, s.range[0]) if len(s.range) == 1 else (s.range[0], s.range[1])
         size = end - start + 1
         if size > max_set_size():
-            raise FormulationError([Issue(where, f"range {start}..{end} has {size} elements, more than the "
-                                          f"limit {max_set_size()} (OPTCOPILOT_MAX_SET_SIZE)", "size-limit")])
+            raise budget.size_error("set_size", max_set_size(), where, size)
         return ResolvedSet(s.name, 1, [(i,) for i in range(start, end + 1)])
     if s.index:
         missing = [i for i in s.index if i not in known]
@@ -159,9 +150,11 @@ def _resolve_set(s: SetDef, known: dict[str, ResolvedSet]) -> ResolvedSet:
     if s.elements is None:
         raise FormulationError([Issue(where, "needs 'elements' (a list) or 'range' [start, end]", "missing")])
     if len(s.elements) > max_set_size():
-        raise FormulationError([Issue(where, f"has {len(s.elements)} elements, more than the limit "
-                                      f"{max_set_size()}", "size-limit")])
-    elements = [_as_key(e) for e in s.elements]
+        raise budget.size_error("set_size", max_set_size(), where, len(s.elements))
+    try:
+        elements = [_as_key(e) for e in s.elements]
+    except NumberError as exc:
+        raise FormulationError([Issue(where, str(exc), "bad-value")]) from None
     dims = {len(e) for e in elements}
     if len(dims) > 1:
         raise FormulationError([Issue(where, f"elements mix tuple lengths {sorted(dims)}", "bad-value")])
@@ -183,7 +176,10 @@ def _resolve_indexed_set(s: SetDef, known: dict[str, ResolvedSet]) -> ResolvedSe
         if key is None:
             raise FormulationError([Issue(where, f"member key {raw_key!r} is not an element of {s.index}",
                                           "index-out-of-set")])
-        keys = [_as_key(e) for e in items]
+        try:
+            keys = [_as_key(e) for e in items]
+        except NumberError as exc:
+            raise FormulationError([Issue(where, str(exc), "bad-value")]) from None
         if keys:
             dimen = len(keys[0])
         members[key] = keys
@@ -207,13 +203,18 @@ def _resolve_param(p: ParamDef, data: ModelData) -> ResolvedParam:
     if missing:
         raise FormulationError([Issue(where, f"index set {missing[0]!r} is not a declared set", "unknown-symbol")])
     out = ResolvedParam(p.name, list(p.index), default=p.default)
+    if p.default is not None:
+        try:
+            out.default = as_number(p.default)
+        except NumberError as exc:
+            raise FormulationError([Issue(where, f"default {_shown(p.default)}: {exc}", "bad-value")]) from None
     if not p.index:
         if p.value is None:
             raise FormulationError([Issue(where, "a scalar parameter needs a numeric 'value'", "missing")])
         try:
             out.scalar = as_number(p.value)
-        except (ValueError, TypeError):
-            raise FormulationError([Issue(where, f"value {str(p.value)[:60]!r} is not a number", "bad-value")]) from None
+        except NumberError as exc:
+            raise FormulationError([Issue(where, f"value {_shown(p.value)}: {exc}", "bad-value")]) from None
         return out
     levels = [data.sets[s] for s in p.index]
     issues: list[Issue] = []
@@ -236,9 +237,8 @@ def _fill(value: Any, levels: list[ResolvedSet], prefix: Key, table: dict[Key, f
     if not levels:
         try:
             table[prefix] = as_number(value)
-        except (ValueError, TypeError):
-            issues.append(Issue(where, f"value at [{key_text(prefix)}] is {str(value)[:40]!r}, not a number",
-                                "bad-value"))
+        except NumberError as exc:
+            issues.append(Issue(where, f"value at [{key_text(prefix)}] is {_shown(value)}: {exc}", "bad-value"))
         return
     level, rest = levels[0], levels[1:]
     if value is None:
@@ -271,6 +271,13 @@ def _fill(value: Any, levels: list[ResolvedSet], prefix: Key, table: dict[Key, f
             _fill(item, [], prefix + flat, table, where, issues)
         return
     issues.append(Issue(where, f"cannot read values of type {type(value).__name__}", "bad-value"))
+
+
+def _shown(value: Any) -> str:
+    """A short quote of a data value (a 400-digit integer is shown by its length)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**40:
+        return "a very long integer"
+    return repr(str(value)[:40])
 
 
 def _match_flat(text: str, levels: list[ResolvedSet]) -> Key | None:

@@ -12,7 +12,8 @@ class Issue:
     where: str  # e.g. "constraint 'capacity'", "parameter 'cost'"
     message: str
     code: str  # syntax, unknown-symbol, arity, unbound-index, not-a-set, duplicate-name, bad-name,
-    # bad-value, index-out-of-set, size-limit, not-a-comparison, variable-in-data, missing
+    # bad-value, index-out-of-set, size-limit, time-limit, not-a-comparison, variable-in-data, missing,
+    # domain (a function's argument can leave the function's domain)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -30,3 +31,11 @@ class FormulationError(ValueError):
     @property
     def codes(self) -> set[str]:
         return {i.code for i in self.issues}
+
+
+class BuildTimeout(FormulationError):
+    """The time budget ran out while the model was being read, grounded or built (issue code `time-limit`).
+
+    A FormulationError, so a formulation loop feeds it back like any other issue ("write a smaller model");
+    the CLI reports it as a failure (exit 1), not as bad input.
+    """

@@ -7,7 +7,10 @@ is what compilers, the validator and the renderers walk.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
+
+from optcopilot.ir.numbers import NumberError, checked_int
 
 MAX_EXPR_CHARS = 20_000
 MAX_NODES = 5_000
@@ -124,13 +127,6 @@ class TupleNode(Node):
     items: tuple[Node, ...]
 
 
-@dataclass
-class _Budget:
-    nodes: int = 0
-    text: str = ""
-    extra: dict[str, int] = field(default_factory=dict)
-
-
 def parse_expression(text: str) -> Node:
     """Parse one expression (possibly a comparison chain) into our tree."""
     tree = _parse(text, mode="eval")
@@ -206,7 +202,7 @@ class _Converter:
             case ast.Constant(value=bool()):
                 return Num(1.0 if node.value else 0.0)
             case ast.Constant(value=int() | float()):
-                return Num(float(node.value))
+                return Num(self.number(node))
             case ast.Constant(value=str()):
                 return Str(node.value)
             case ast.Name(id=name):
@@ -247,6 +243,18 @@ class _Converter:
             case ast.Call():
                 return self.call(node, d)
         raise self._fail(node, f"{type(node).__name__} is not allowed in expressions")
+
+    def number(self, node: ast.Constant) -> float:
+        """A numeric literal: integers beyond MAX_INT_DIGITS digits and literals that overflow are refused."""
+        try:
+            if isinstance(node.value, int):
+                return checked_int(node.value)
+            value = float(node.value)
+        except NumberError as exc:
+            raise ExprSyntaxError(f"{exc} in {self.text[:80]!r}") from None
+        if not math.isfinite(value):
+            raise ExprSyntaxError(f"number literal out of range in {self.text[:80]!r} (write inf for no bound)")
+        return value
 
     def chain(self, node: ast.BinOp, depth: int) -> Node:
         """A long `a + b - c ...` becomes one n-ary sum, so long written-out sums stay shallow."""

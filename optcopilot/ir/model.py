@@ -139,10 +139,16 @@ def formulation_from_text(text: str) -> Formulation:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError("JSON nests too deeply to be a formulation") from None
+    except ValueError as exc:  # e.g. an integer literal with thousands of digits
+        raise ValueError(f"unreadable JSON: {str(exc).splitlines()[0][:120]}") from None
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object with the five elements")
     try:
         return Formulation.model_validate(data)
+    except RecursionError:
+        raise ValueError("JSON nests too deeply to be a formulation") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"])

@@ -31,7 +31,7 @@ from optcopilot.ir.expr import (
 )
 from optcopilot.ir.model import Formulation
 
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 CONSTANTS = {"inf", "pi", "e"}
 
 
@@ -117,7 +117,7 @@ def _collect_symbols(f: Formulation, issues: list[Issue]) -> _Symbols:
 
     def claim(kind: str, name: str) -> bool:
         where = f"{kind} {name!r}"
-        if not _IDENT.match(name) or keyword.iskeyword(name):
+        if not _IDENT.fullmatch(name) or keyword.iskeyword(name):
             issues.append(Issue(where, "names must be identifiers (letters, digits, underscores; start with a "
                                 "letter)", "bad-name"))
             return False

@@ -12,9 +12,14 @@ from typing import Any
 
 from optcopilot.compile.capabilities import REGISTRY, UnknownSolverError, capabilities, choose_solver
 from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.ir import budget
+from optcopilot.ir.errors import BuildTimeout
 from optcopilot.ir.model import Formulation
 from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver
 from optcopilot.solve.result import Result, Termination
+from optcopilot.solve.sanity import checked
+
+MIN_SOLVER_SECONDS = 0.05
 
 __all__ = ["SOLVERS", "UnknownSolverError", "get_solver", "solve"]
 
@@ -32,17 +37,43 @@ def get_solver(name: str) -> Solver:
 
 def solve(model: Formulation | Instance, solver: str = "auto", time_limit: float = DEFAULT_TIME_LIMIT,
           **options: Any) -> Result:
-    """Solve a formulation; data errors raise FormulationError, solver failures return ERROR results."""
+    """Solve a formulation; data errors raise FormulationError, solver failures return ERROR results.
+
+    `time_limit` bounds building, solving and checking together (inside an outer budget, such as the CLI's,
+    the earlier deadline wins); the answer is checked against the model (`solve.sanity`) before it is returned.
+    """
     start = time.perf_counter()
-    instance = model if isinstance(model, Instance) else instantiate(model)
-    name = choose_solver(instance) if solver == "auto" else solver
-    backend = get_solver(name)
-    result = backend.solve(instance, time_limit=time_limit, **options)
-    if not result.problem_class:
-        result.problem_class = instance.problem_class().value
-    if result.status == Termination.ERROR and solver == "auto" and name == "highs":
-        fallback = get_solver("scip").solve(instance, time_limit=time_limit, **options)
-        if fallback.status != Termination.ERROR:
-            result = fallback
+    with budget.within(time_limit) as clock:
+        try:
+            instance = model if isinstance(model, Instance) else instantiate(model)
+        except BuildTimeout as exc:
+            return Result(Termination.TIME_LIMIT_NO_SOLUTION, message=str(exc), seconds=time.perf_counter() - start)
+        name = choose_solver(instance) if solver == "auto" else solver
+        backend = get_solver(name)
+        result = _run(backend, instance, clock, options)
+        if not result.problem_class:
+            result.problem_class = instance.problem_class().value
+        if result.status == Termination.ERROR and solver == "auto" and name == "highs" and not clock.expired():
+            fallback = _run(get_solver("scip"), instance, clock, options)
+            if fallback.status != Termination.ERROR:
+                result = fallback
+        result = checked(result, instance)
     result.seconds = time.perf_counter() - start
+    return result
+
+
+def _run(backend: Solver, instance: Instance, clock: budget.Budget, options: dict[str, Any]) -> Result:
+    """One solver run on what is left of the budget; an error after the deadline is a time limit."""
+    remaining = clock.remaining()
+    if remaining is not None and remaining < MIN_SOLVER_SECONDS:
+        return Result(Termination.TIME_LIMIT_NO_SOLUTION, solver=backend.name,
+                      message="time limit reached before the solver could start")
+    try:
+        result = backend.solve(instance, time_limit=remaining if remaining is not None else DEFAULT_TIME_LIMIT,
+                               **dict(options))
+    except BuildTimeout as exc:
+        return Result(Termination.TIME_LIMIT_NO_SOLUTION, solver=backend.name, message=str(exc))
+    if result.status == Termination.ERROR and clock.expired():
+        result.status = Termination.TIME_LIMIT_NO_SOLUTION
+        result.message = f"time limit reached ({result.message})" if result.message else "time limit reached"
     return result

@@ -130,7 +130,9 @@ def test_no_cache_flag_reaches_the_backend_factory(tmp_path: Path, capsys: pytes
         return ScriptedBackend([DSL_ANSWER])
 
     monkeypatch.setattr(llm, "make_backend", factory)
-    assert main([command, _problem(tmp_path), "--llm", "local:/nowhere.gguf", "--no-cache", "--json"]) == 0
-    assert main([command, _problem(tmp_path), "--llm", "local:/nowhere.gguf", "--json"]) == 0
+    model = tmp_path / "stand-in.gguf"  # the CLI checks that a local model file exists; the factory is faked
+    model.write_bytes(b"GGUF")
+    assert main([command, _problem(tmp_path), "--llm", f"local:{model}", "--no-cache", "--json"]) == 0
+    assert main([command, _problem(tmp_path), "--llm", f"local:{model}", "--json"]) == 0
     assert seen == [False, True]
     capsys.readouterr()
