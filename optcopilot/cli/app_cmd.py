@@ -1,4 +1,4 @@
-"""`optcopilot app`: serve the Streamlit app (app/streamlit_app.py) headless on a local port."""
+"""`optcopilot app`: serve the Streamlit app (`optcopilot/app/streamlit_app.py`) headless on a local port."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from optcopilot.app import APP_SCRIPT
 from optcopilot.cli.common import UsageError
 
 DEFAULT_PORT = 8501
@@ -15,8 +16,8 @@ DEFAULT_HOST = "127.0.0.1"
 
 
 def app_path() -> Path:
-    """The Streamlit script: `app/streamlit_app.py` at the repository root."""
-    return Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
+    """The Streamlit script, from the installed package (`optcopilot.app`)."""
+    return APP_SCRIPT
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
     path = app_path()
     if not path.is_file():
-        raise UsageError(f"the app script {path} is missing (the app ships with a source checkout)")
+        raise UsageError(f"the app script {path} is missing from the installed package (reinstall optcopilot)")
     try:
         import streamlit  # noqa: F401
     except ImportError:

@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "optcopilot.cli.equiv_cmd",
     "optcopilot.cli.eval_cmd",
     "optcopilot.cli.app_cmd",
+    "optcopilot.cli.examples_cmd",
 )
 
 

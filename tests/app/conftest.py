@@ -1,19 +1,13 @@
-"""Fixtures for the app tests: the app directory on sys.path, a scripted LLM answer file, a clean env."""
+"""Fixtures for the app tests: the app script, a scripted LLM answer file, a clean env."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-APP_DIR = Path(__file__).resolve().parents[2] / "app"
-APP_SCRIPT = APP_DIR / "streamlit_app.py"
-if str(APP_DIR) not in sys.path:
-    sys.path.insert(0, str(APP_DIR))
-
-# the LLM's answer for examples/production.txt (LLM-facing JSON): 2 products, 2 resources
+# the LLM's answer for the shipped production.txt example (LLM-facing JSON): 2 products, 2 resources
 PRODUCTION_ANSWER: dict = {
     "sets": [{"name": "P", "elements": ["chair", "table"]}, {"name": "R", "elements": ["carpentry", "finishing"]}],
     "parameters": [

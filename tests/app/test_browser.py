@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import APP_SCRIPT
+from optcopilot.app import APP_SCRIPT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-import app_logic as logic
 import pytest
 
+from optcopilot.app import logic
+from optcopilot.formulate.events import ProgressEvent, Stage
 from optcopilot.formulate.prompts import llm_json_to_formulation
 from optcopilot.solve.result import Result, Termination
 from tests.app.conftest import PRODUCTION_ANSWER, PRODUCTION_OPTIMUM
@@ -21,6 +22,15 @@ def test_examples_ship_with_text():
     examples = logic.list_examples()
     assert "production" in examples
     assert "chairs" in examples["production"].text
+
+
+def test_shipped_ir_example_solves_to_the_stated_optimum():
+    from optcopilot.examples import EXAMPLES_DIR, example_files
+
+    assert EXAMPLES_DIR / "production.ir.json" in example_files()
+    f = logic.parse_ir_text((EXAMPLES_DIR / "production.ir.json").read_text(encoding="utf-8"))
+    result = logic.solve_model(f)
+    assert result.status == Termination.OPTIMAL and result.objective == pytest.approx(PRODUCTION_OPTIMUM)
 
 
 def test_parse_ir_text_reports_bad_json_and_bad_models(production):
@@ -109,10 +119,14 @@ def test_generated_code_never_raises(production):
 
 
 def test_progress_stages():
-    assert logic.progress_stage("writing the model…") == "formulating"
-    assert logic.progress_stage("problem found: x") == "validating"
-    assert logic.progress_stage("repairing the model (1)…") == "repairing"
-    assert logic.progress_stage("solving…") == "solving"
+    """The label comes from the event's stage, never from its (English) message."""
+    assert logic.stage_label(ProgressEvent(Stage.WRITING, "writing the model…")) == "formulating"
+    assert logic.stage_label(ProgressEvent(Stage.PROBLEM, "problem found: x")) == "validating"
+    assert logic.stage_label(ProgressEvent(Stage.REPAIRING, "repairing the model (1)…")) == "repairing"
+    assert logic.stage_label(ProgressEvent(Stage.SOLVING, "solving…")) == "solving"
+    assert logic.stage_label(ProgressEvent(Stage.CHECKING, "solving… (ignored)")) == "validating"
+    assert {logic.stage_label(ProgressEvent(stage, "")) for stage in Stage} <= {
+        "formulating", "repairing", "validating", "solving"}
 
 
 def test_default_spec_from_env(monkeypatch):

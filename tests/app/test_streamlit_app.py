@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from optcopilot.app import APP_SCRIPT
 from optcopilot.formulate.prompts import llm_json_to_formulation
-from tests.app.conftest import APP_SCRIPT, PRODUCTION_ANSWER, PRODUCTION_OPTIMUM, write_script
+from tests.app.conftest import PRODUCTION_ANSWER, PRODUCTION_OPTIMUM, write_script
 
 needs_pipeline = pytest.mark.skipif(importlib.util.find_spec("optcopilot.formulate.pipeline") is None,
                                     reason="optcopilot.formulate.pipeline is not present yet")

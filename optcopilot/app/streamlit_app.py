@@ -1,23 +1,19 @@
 """optcopilot in the browser: words (+ CSV tables) → five-element model → answer, code, what-if, equivalence.
 
-Run with `optcopilot app` or `streamlit run app/streamlit_app.py`. Env OPTCOPILOT_APP_LLM sets the default
+Run with `optcopilot app` or `streamlit run optcopilot/app/streamlit_app.py`. Env OPTCOPILOT_APP_LLM sets the default
 LLM backend spec (e.g. `scripted:/path/answers.json` in tests); otherwise the embedded model is used.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import app_logic as logic
-
+from optcopilot.app import logic
+from optcopilot.formulate.events import ProgressEvent
 from optcopilot.ir.model import Formulation
 from optcopilot.ir.render import render_text
 from optcopilot.solve.result import Result, Termination
@@ -216,9 +212,9 @@ def _solve_and_store(f: Formulation, settings: dict[str, Any], source: str) -> N
 def run_pipeline(text: str, tables: dict[str, str], settings: dict[str, Any]) -> None:
     """Formulate and solve with visible progress; stores the outcome in session state."""
     with st.status("Formulating…", expanded=True) as status:
-        def progress(event: object) -> None:
+        def progress(event: ProgressEvent) -> None:
             message = str(event)
-            status.update(label=f"{logic.progress_stage(message).capitalize()}… ({message.rstrip('…')})")
+            status.update(label=f"{logic.stage_label(event).capitalize()}… ({message.rstrip('…')})")
             status.write(message)
 
         try:
@@ -464,11 +460,7 @@ def main() -> None:
     st.caption("Describe a decision problem; get a five-element model, an answer, and code you can run.")
     settings = sidebar()
     tables = problem_input()
-    ready = logic.pipeline_available()
-    if not ready:
-        st.warning("The formulate pipeline (optcopilot.formulate.pipeline) is not available; "
-                   "you can still load and solve models directly.")
-    clicked = st.button("Formulate and solve", type="primary", key="run", disabled=not ready)
+    clicked = st.button("Formulate and solve", type="primary", key="run")
     model_input(settings)
     if clicked:
         text = st.session_state["problem_text"].strip()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -13,14 +12,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optcopilot.compile.capabilities import UnknownSolverError
+from optcopilot.compile.codegen_ortools import emit_ortools
+from optcopilot.compile.codegen_pyomo import emit_pyomo
+from optcopilot.equivalence import check_equivalence as equivalence_report
+from optcopilot.eval.datasets import list_datasets, load_dataset
+from optcopilot.examples import EXAMPLES_DIR
+from optcopilot.formulate.events import ProgressEvent, Stage
+from optcopilot.formulate.pipeline import Outcome, formulate_and_solve
+from optcopilot.io.data_dir import DatasetError, resolve_data_dir
 from optcopilot.ir.errors import FormulationError
 from optcopilot.ir.model import Formulation, formulation_from_text
+from optcopilot.llm import LLMBackend, make_backend
+from optcopilot.solve.api import solve
 from optcopilot.solve.result import Result, Termination
 
 APP_LLM_ENV = "OPTCOPILOT_APP_LLM"
 APP_LLM_TIMEOUT_ENV = "OPTCOPILOT_APP_LLM_TIMEOUT"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES_DIR = REPO_ROOT / "examples"
 SOLVER_CHOICES = ("auto", "highs", "scip", "cpsat")
 MAX_UPLOAD_BYTES = 20_000_000
 ZERO_TOL = 1e-9
@@ -28,17 +36,6 @@ ZERO_TOL = 1e-9
 
 class AppInputError(ValueError):
     """A user input (upload, pasted JSON, edited table) that cannot be used; str is the message to show."""
-
-
-# ---------------------------------------------------------------------------------------------- optional modules
-def optional_module(name: str) -> Any | None:
-    """Import `name`, or None when it (not one of its dependencies' bugs) is missing."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None
-        raise
 
 
 def default_llm_spec() -> str:
@@ -54,10 +51,8 @@ def default_llm_timeout() -> float:
         return 300.0
 
 
-def make_llm(spec: str, base_url: str = "", api_key: str = "") -> Any:
+def make_llm(spec: str, base_url: str = "", api_key: str = "") -> LLMBackend:
     """Build an LLM backend from a spec (`local`, `openai:MODEL`, `scripted:/path.json`)."""
-    from optcopilot.llm import make_backend
-
     options: dict[str, Any] = {}
     if spec.startswith("openai:"):
         if base_url:
@@ -89,25 +84,18 @@ def list_examples(folder: Path = EXAMPLES_DIR) -> dict[str, ProblemInput]:
 
 
 def list_benchmark_datasets() -> list[str]:
-    """Benchmark names whose data dir exists; [] when the data or the eval module is absent."""
-    paths = optional_module("optcopilot.io.data_dir")
-    datasets = optional_module("optcopilot.eval.datasets")
-    if paths is None or datasets is None:
-        return []
+    """Benchmark names, when the shared benchmark data directory exists; else []."""
     try:
-        paths.resolve_data_dir()
-        return list(datasets.list_datasets())
-    except Exception:
+        resolve_data_dir()
+    except DatasetError:
         return []
+    return list_datasets()
 
 
 def load_benchmark_problems(name: str, limit: int = 200) -> dict[str, ProblemInput]:
     """Up to `limit` problems of one benchmark; raises AppInputError when it cannot be read."""
-    datasets = optional_module("optcopilot.eval.datasets")
-    if datasets is None:
-        raise AppInputError("the benchmark loader (optcopilot.eval.datasets) is not installed")
     try:
-        problems = datasets.load_dataset(name)
+        problems = load_dataset(name)
     except Exception as exc:
         raise AppInputError(f"cannot load benchmark {name!r}: {exc}") from None
     out: dict[str, ProblemInput] = {}
@@ -261,8 +249,6 @@ def apply_parameter_rows(f: Formulation, rows: list[dict[str, Any]]) -> Formulat
 # ----------------------------------------------------------------------------------------------------- solving
 def solve_model(f: Formulation, solver: str = "auto", time_limit: float = 30.0) -> Result:
     """Solve; invalid data or an unknown solver raise AppInputError, solver failures come back as ERROR."""
-    from optcopilot.solve.api import UnknownSolverError, solve
-
     try:
         return solve(f, solver=solver, time_limit=time_limit)
     except FormulationError as exc:
@@ -312,26 +298,19 @@ def status_summary(result: Result) -> str:
     return f"{result.status.value}{obj} ({result.solver or 'solver'}, {result.seconds:.2f} s)"
 
 
-def is_lp(result: Result) -> bool:
-    return result.problem_class.lower() == "lp" or bool(result.duals)
-
-
 def has_solution(result: Result) -> bool:
     return isinstance(result.status, Termination) and result.status.has_solution
 
 
 # ---------------------------------------------------------------------------------------------------- code
 def generated_code(f: Formulation) -> dict[str, tuple[str, str | None]]:
-    """{"Pyomo": (code, None) or ("", reason), "OR-Tools": ...}; missing emitters give a reason."""
+    """{"Pyomo": (code, None) or ("", reason), "OR-Tools": ...}: each script, or why it cannot be written."""
     out: dict[str, tuple[str, str | None]] = {}
-    for label, module, func in (("Pyomo", "optcopilot.compile.codegen_pyomo", "emit_pyomo"),
-                                ("OR-Tools", "optcopilot.compile.codegen_ortools", "emit_ortools")):
-        mod = optional_module(module)
-        if mod is None or not hasattr(mod, func):
-            out[label] = ("", f"{label} code generation is not available in this build ({module} missing)")
-            continue
+    emitters: tuple[tuple[str, Callable[[Formulation], str]], ...] = (("Pyomo", emit_pyomo),
+                                                                      ("OR-Tools", emit_ortools))
+    for label, emit in emitters:
         try:
-            out[label] = (getattr(mod, func)(f), None)
+            out[label] = (emit(f), None)
         except ValueError as exc:
             out[label] = ("", f"{label} cannot express this model: {exc}")
         except Exception as exc:
@@ -341,46 +320,34 @@ def generated_code(f: Formulation) -> dict[str, tuple[str, str | None]]:
 
 # ----------------------------------------------------------------------------------------------- equivalence
 def check_equivalence(candidate: Formulation, reference: Formulation) -> dict[str, Any]:
-    """Verdict, method, mapping and evidence; raises AppInputError when the checker is missing or fails."""
-    mod = optional_module("optcopilot.equivalence")
-    fn: Callable[..., Any] | None = getattr(mod, "check_equivalence", None) if mod else None
-    if fn is None:
-        raise AppInputError("the equivalence checker (optcopilot.equivalence.check_equivalence) is not available")
+    """Verdict, method, mapping and evidence; raises AppInputError when the check fails."""
     try:
-        report = fn(candidate, reference, use_llm=False)
+        report = equivalence_report(candidate, reference, use_llm=False)
     except FormulationError as exc:
         raise AppInputError(f"invalid formulation: {exc}") from None
     except Exception as exc:
         raise AppInputError(f"equivalence check failed: {type(exc).__name__}: {exc}") from None
     return {
-        "equivalent": getattr(report, "equivalent", None),
-        "method": getattr(report, "method", ""),
-        "mapping": getattr(report, "mapping", None),
-        "evidence": getattr(report, "evidence", None),
-        "seconds": getattr(report, "seconds", None),
+        "equivalent": report.equivalent,
+        "method": report.method,
+        "mapping": report.mapping,
+        "evidence": report.evidence,
+        "seconds": report.seconds,
     }
 
 
 # ------------------------------------------------------------------------------------------------ formulating
-def pipeline_available() -> bool:
-    mod = optional_module("optcopilot.formulate.pipeline")
-    return mod is not None and hasattr(mod, "formulate_and_solve")
-
-
-def formulate(text: str, backend: Any, *, tables: dict[str, str] | None, samples: int, solver: str,
-              time_limit: float, progress: Callable[[str], None], llm_timeout: float = 300.0) -> Any:
+def formulate(text: str, backend: LLMBackend, *, tables: dict[str, str] | None, samples: int, solver: str,
+              time_limit: float, progress: Callable[[ProgressEvent], None], llm_timeout: float = 300.0) -> Outcome:
     """Run the formulate-and-solve pipeline (returns its Outcome)."""
-    from optcopilot.formulate.pipeline import formulate_and_solve
-
     return formulate_and_solve(text, backend, tables=dict(tables or {}) or None, samples=samples, solver=solver,
                                time_limit=time_limit, llm_timeout=llm_timeout, progress=progress)
 
 
-def progress_stage(message: str) -> str:
-    """Map a pipeline progress message to a short stage label."""
-    low = message.lower()
-    for word, label in (("repair", "repairing"), ("solv", "solving"), ("valid", "validating"),
-                        ("problem found", "validating"), ("check", "validating"), ("vote", "voting")):
-        if word in low:
-            return label
-    return "formulating"
+STAGE_LABELS = {Stage.WRITING: "formulating", Stage.REPAIRING: "repairing", Stage.CHECKING: "validating",
+                Stage.PROBLEM: "validating", Stage.SOLVING: "solving"}
+
+
+def stage_label(event: ProgressEvent) -> str:
+    """The short label the progress box shows for a pipeline progress event."""
+    return STAGE_LABELS.get(event.stage, "formulating")
