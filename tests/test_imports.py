@@ -14,7 +14,7 @@ import optcopilot
 
 PACKAGE = Path(optcopilot.__file__).resolve().parent
 
-FLOORS = {"ir": 0, "compile": 1, "solve": 2, "io": 3, "llm": 3, "formulate": 4, "equivalence": 4, "eval": 5,
+FLOORS = {"examples": 0, "ir": 0, "compile": 1, "solve": 2, "io": 3, "llm": 3, "formulate": 4, "equivalence": 4, "eval": 5,
           "cli": 6, "app": 6}
 """Subpackage -> floor; a module may import its own floor and the floors below."""
 MODULE_FLOORS = {"optcopilot.io.reference_dsl": 4}

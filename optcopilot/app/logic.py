@@ -21,6 +21,7 @@ from optcopilot.examples import EXAMPLES_DIR
 from optcopilot.formulate.events import ProgressEvent, Stage
 from optcopilot.formulate.pipeline import Outcome, formulate_and_solve
 from optcopilot.io.data_dir import DatasetError, resolve_data_dir
+from optcopilot.io.model_files import MODEL_SUFFIXES, InputFileError, load_model_file
 from optcopilot.ir.errors import FormulationError
 from optcopilot.ir.model import Formulation, formulation_from_text
 from optcopilot.llm import LLMBackend, make_backend
@@ -157,8 +158,6 @@ def parse_ir_text(text: str) -> Formulation:
 
 def load_model_upload(name: str, data: bytes) -> Formulation:
     """An uploaded IR JSON or MPS/LP model (name decides the format), or AppInputError."""
-    from optcopilot.cli.common import MODEL_SUFFIXES, UsageError, load_model_file
-
     low = name.lower()
     if not any(low.endswith(s) for s in MODEL_SUFFIXES):
         raise AppInputError(f"{name}: expected one of {', '.join(MODEL_SUFFIXES)}")
@@ -173,7 +172,7 @@ def load_model_upload(name: str, data: bytes) -> Formulation:
         path.write_bytes(data)
         try:
             return load_model_file(path)
-        except UsageError as exc:
+        except InputFileError as exc:
             raise AppInputError(str(exc).replace(str(path), name)) from None
         except FormulationError as exc:
             raise AppInputError(f"{name}: invalid formulation: {exc}") from None
