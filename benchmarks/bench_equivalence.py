@@ -1,5 +1,8 @@
-"""Equivalence benchmark: reference models x reformulations, scored for the structural method, the LLM
-method (EquivaMap style, optional) and two baselines (equal optimal values; WL graph hash).
+"""Equivalence benchmark: reference models x transformations, each pair labelled at two levels (optimal:
+optima map to optima; feasible: the feasible sets correspond with the objective kept), scored for the
+structural checker at both levels (with the share of `false` verdicts that carry a certificate and
+EquivaMap's convention), the LLM method (EquivaMap style, optional) and two baselines (equal optimal
+values; WL graph hash).
 
     python benchmarks/bench_equivalence.py [--skip-llm | --llm SPEC --llm-limit N] [--miplib a,b,...]
 
@@ -18,7 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from optcopilot.equivalence import TRANSFORMATIONS, NotApplicable, check_equivalence
+from optcopilot.equivalence import (
+    TRANSFORMATIONS,
+    NotApplicable,
+    Transformation,
+    check_equivalence,
+    transformation,
+)
 from optcopilot.equivalence.baselines import execution_equal, wl_equal
 from optcopilot.equivalence.check import check_with_llm_only
 from optcopilot.ir.model import Formulation
@@ -135,6 +144,36 @@ def references(miplib: list[str], seeds: int) -> list[tuple[str, str, Formulatio
 
 
 # ---- run ------------------------------------------------------------------------------------------
+LEVELS = ("optimal", "feasible")
+
+
+def verdicts(rep) -> dict[str, tuple[bool | None, bool]]:
+    """Per level: (verdict, whether a `false` comes with a certificate)."""
+    return {"optimal": (rep.equivalent, rep.certificate is not None),
+            "feasible": (rep.feasible.equivalent, rep.feasible.certificate is not None)}
+
+
+def pairs_of(ref: Formulation, renamed: bool) -> list[tuple[Transformation, Formulation, str]]:
+    """(transformation, candidate, row name) for every transformation that applies to `ref`.
+
+    With `renamed`, every transformation that changes the meaning at some level is also applied followed by
+    `rename_shuffle`, so that names give the checker no help: the labels are those of the change.
+    """
+    shuffle = transformation("rename_shuffle")
+    out = []
+    for t in TRANSFORMATIONS:
+        if not t.accepts(ref):
+            continue
+        try:
+            cand, _ = t.apply(ref, np.random.default_rng(7))
+        except NotApplicable:
+            continue
+        out.append((t, cand, t.name))
+        if renamed and not (t.equivalent and t.feasible_label):
+            out.append((t, shuffle.apply(cand, np.random.default_rng(8))[0], f"{t.name}+rename"))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--miplib", default=DEFAULT_MIPLIB, help="comma-separated MIPLIB instance names")
@@ -143,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--llm", default="local", help="LLM spec for the LLM method (default: embedded model)")
     ap.add_argument("--llm-limit", type=int, default=6, help="pairs (generated part) to run the slow LLM method on")
     ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--no-renamed", action="store_true",
+                    help="skip the '+rename' pairs (each meaning change followed by a random renaming and reordering)")
     args = ap.parse_args(argv)
     refs = references([n for n in args.miplib.split(",") if n], args.seeds)
     backend = None
@@ -153,17 +194,11 @@ def main(argv: list[str] | None = None) -> int:
             backend = make_backend(args.llm, cache=False)
         except LLMError as exc:
             print(f"(LLM method skipped: {exc})", file=sys.stderr)
-    rows = []  # (part, ref, transformation, label, {method: (verdict, seconds)})
+    rows = []  # (part, ref, transformation, {level: label}, {method: (verdict, seconds)}, {level: (verdict, cert)})
     llm_left = args.llm_limit
     start = time.perf_counter()
     for part, name, ref in refs:
-        for t in TRANSFORMATIONS:
-            if not t.accepts(ref):
-                continue
-            try:
-                cand, _ = t.apply(ref, np.random.default_rng(7))
-            except NotApplicable:
-                continue
+        for t, cand, tname in pairs_of(ref, not args.no_renamed):
             res: dict[str, tuple[bool | None, float]] = {}
             t0 = time.perf_counter()
             rep = check_equivalence(cand, ref, use_llm=False, time_limit=args.time_limit)
@@ -177,10 +212,14 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 lrep = check_with_llm_only(cand, ref, backend, time_limit=max(args.time_limit, 300))
                 res["llm"] = (lrep.equivalent, time.perf_counter() - t0)
-            rows.append((part, name, t.name, t.equivalent, res))
-            mark = "" if rep.equivalent == t.equivalent else f"   <-- {rep.method} {str(rep.evidence)[:160]}"
-            print(f"{part:9s} {name:14s} {t.name:20s} label={t.equivalent!s:5s} structural={rep.equivalent!s:5s} "
-                  f"{res['structural'][1]:6.2f}s{mark}", flush=True)
+            labels = {"optimal": t.equivalent, "feasible": t.feasible_label}
+            got = verdicts(rep)
+            rows.append((part, name, tname, labels, res, got))
+            wrong = [lv for lv in LEVELS if got[lv][0] != labels[lv]]
+            mark = "" if not wrong else f"   <-- {','.join(wrong)}: {rep.method} {str(rep.feasible.evidence)[:160]}"
+            print(f"{part:9s} {name:14s} {tname:26s} opt {labels['optimal']!s:5s}->{got['optimal'][0]!s:5s} "
+                  f"feas {labels['feasible']!s:5s}->{got['feasible'][0]!s:5s} {res['structural'][1]:6.2f}s{mark}",
+                  flush=True)
     report(rows, time.perf_counter() - start)
     return 0
 
@@ -189,40 +228,53 @@ def med(xs: list[float]) -> str:
     return f"{statistics.median(xs):.3f}" if xs else "-"
 
 
+def pct(n: int, d: int) -> str:
+    return f"{100 * n / d:.1f} %" if d else "-"
+
+
 def report(rows: list, total: float) -> None:
-    methods = ["structural", "llm", "exec", "wl"]
     by_t: dict[str, list] = defaultdict(list)
     for r in rows:
         by_t[r[2]].append(r)
-    print("\naccuracy per transformation (pairs scored by each method; an undecided verdict counts as wrong)")
-    print(f"{'transformation':20s} {'label':6s} {'pairs':>5s} " + " ".join(f"{m:>14s}" for m in methods))
-    for tname, items in [*by_t.items(), ("OVERALL", rows)]:
-        label = "-" if tname == "OVERALL" else ("equiv" if items[0][3] else "not")
+    print("\n| transformation | label (opt/feas) | pairs | optimal level | feasible level | false with certificate "
+          "| EquivaMap convention | exec. accuracy | WL hash | median s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for tname, items in by_t.items():
+        lab = items[0][3]
         cells = []
-        for m in methods:
-            scored = [(r[3], r[4][m][0]) for r in items if m in r[4]]
-            if not scored:
-                cells.append(f"{'-':>14s}")
-                continue
-            acc = sum(v == lab for lab, v in scored) / len(scored)
-            cells.append(f"{100 * acc:6.1f}% ({len(scored):3d})")
-        print(f"{tname:20s} {label:6s} {len(items):5d} " + " ".join(cells))
-    print("\nerrors (FP = 'equivalent' on a non-equivalent pair; FN = not 'equivalent' on an equivalent one; "
-          "undecided = None)")
-    for m in methods:
-        scored = [(r[3], r[4][m][0]) for r in rows if m in r[4]]
-        if not scored:
-            continue
-        fp = sum(1 for lab, v in scored if not lab and v is True)
-        fn = sum(1 for lab, v in scored if lab and v is not True)
-        und = sum(1 for _, v in scored if v is None)
-        secs = [r[4][m][1] for r in rows if m in r[4]]
-        mip = [r[4][m][1] for r in rows if m in r[4] and r[0] == "miplib"]
-        gen = [r[4][m][1] for r in rows if m in r[4] and r[0] == "generated"]
-        print(f"{m:10s} pairs={len(scored):4d} FP={fp:3d} FN={fn:3d} undecided={und:3d}  median s/pair: "
-              f"all {med(secs)}  miplib {med(mip)}  generated {med(gen)}")
+        for lv in LEVELS:
+            cells.append(pct(sum(r[5][lv][0] == r[3][lv] for r in items), len(items)))
+        neg = [(r, lv) for r in items for lv in LEVELS if r[3][lv] is False]
+        cert = pct(sum(r[5][lv][0] is False and r[5][lv][1] for r, lv in neg), len(neg)) if neg else "–"
+        equivamap = pct(sum((r[5]["optimal"][0] is True) == r[3]["optimal"] for r in items), len(items))
+        exec_acc = pct(sum(r[4]["exec"][0] == r[3]["optimal"] for r in items), len(items))
+        wl_acc = pct(sum(r[4]["wl"][0] == r[3]["optimal"] for r in items), len(items))
+        label = f"{'equiv' if lab['optimal'] else 'not'}/{'equiv' if lab['feasible'] else 'not'}"
+        print(f"| {tname} | {label} | {len(items)} | {cells[0]} | {cells[1]} | {cert} | {equivamap} | {exec_acc} | "
+              f"{wl_acc} | {med([r[4]['structural'][1] for r in items])} |")
+    print()
+    for lv in LEVELS:
+        pos = [r for r in rows if r[3][lv]]
+        neg = [r for r in rows if not r[3][lv]]
+        false_true = sum(1 for r in neg if r[5][lv][0] is True)
+        certified = sum(1 for r in neg if r[5][lv][0] is False and r[5][lv][1])
+        undecided = sum(1 for r in rows if r[5][lv][0] is None)
+        print(f"{lv} level: equivalent pairs right {pct(sum(r[5][lv][0] is True for r in pos), len(pos))} "
+              f"({len(pos)}); non-equivalent pairs false with a certificate {pct(certified, len(neg))} ({len(neg)}); "
+              f"false 'true' {false_true}; undecided {undecided}")
+    em = sum((r[5]["optimal"][0] is True) == r[3]["optimal"] for r in rows)
+    print(f"EquivaMap convention (no verified map = not equivalent), optimal level: {pct(em, len(rows))}")
+    for m in ("exec", "wl", "llm"):
+        scored = [(r[3]["optimal"], r[4][m][0]) for r in rows if m in r[4]]
+        if scored:
+            print(f"{m}: accuracy {pct(sum(v == lab for lab, v in scored), len(scored))} on {len(scored)} pairs")
+    secs = [r[4]["structural"][1] for r in rows]
+    mip = [r[4]["structural"][1] for r in rows if r[0] == "miplib"]
+    gen = [r[4]["structural"][1] for r in rows if r[0] == "generated"]
+    print(f"median s/pair (both levels): all {med(secs)}, generated {med(gen)}, MIPLIB {med(mip)}; "
+          f"max {max(secs, default=0):.2f}")
     refs = {(r[0], r[1]) for r in rows}
-    print(f"\n{len(refs)} references ({sum(p == 'miplib' for p, _ in refs)} MIPLIB), {len(rows)} pairs, "
+    print(f"{len(refs)} references ({sum(p == 'miplib' for p, _ in refs)} MIPLIB), {len(rows)} pairs, "
           f"{total:.0f} s total")
 
 

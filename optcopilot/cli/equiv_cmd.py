@@ -61,9 +61,9 @@ def _print_human(data: dict[str, Any], cand: str, ref: str) -> None:
     from rich.table import Table
 
     console = Console()
-    verdict = {True: "[green]equivalent[/green]", False: "[red]not equivalent[/red]",
-               None: "[yellow]undecided[/yellow]"}[data["equivalent"]]
+    verdict = _WORDS[data["equivalent"]]
     console.print(f"{cand} vs {ref}: {verdict}  (method {data['method']}, {data['seconds']:.2f} s)")
+    _print_levels(console, data)
     ev = data["evidence"]
     for key in ("candidate_objective", "reference_objective", "direction", "check", "reason", "status"):
         if key in ev:
@@ -92,3 +92,28 @@ def _print_human(data: dict[str, Any], cand: str, ref: str) -> None:
         console.print(table)
         if len(variables) > 20:
             console.print(f"  ... {len(variables) - 20} more (use --json for all)")
+
+
+_WORDS = {True: "[green]equivalent[/green]", False: "[red]not equivalent[/red]", None: "[yellow]undecided[/yellow]"}
+
+
+def _print_levels(console: Any, data: dict[str, Any]) -> None:
+    """Both verdict levels, each with its certificate (the class of maps it rules out) or its reason."""
+    levels = data.get("levels") or {}
+    meaning = {"optimal": "optima map to optima", "feasible": "feasible sets correspond, objective kept"}
+    for level in ("optimal", "feasible"):
+        entry = levels.get(level)
+        if not entry:
+            continue
+        console.print(f"  {level} level ({meaning[level]}): {_WORDS[entry.get('equivalent')]}")
+        cert = entry.get("certificate")
+        if cert:
+            console.print(f"    certificate ({cert['kind']}): {cert.get('reason', '')}")
+            console.print(f"    rules out: {cert['class']}")
+        elif level == "feasible" and entry.get("equivalent") and "objective_factor" in entry:
+            console.print(f"    proved both ways ({entry.get('method')}); objective factor {entry['objective_factor']:.6g}")
+        elif entry.get("equivalent") is None and entry.get("reason"):
+            console.print(f"    {entry['reason']}")
+    if "equivamap_convention" in data:
+        word = "equivalent" if data["equivamap_convention"] else "not equivalent"
+        console.print(f"  EquivaMap convention (no verified map = not equivalent): {word}")

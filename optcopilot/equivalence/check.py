@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from optcopilot.equivalence.certificates import point_certificate, status_certificate, value_certificate
 from optcopilot.equivalence.flat import EquivalenceInputError, FlatModel, ModelLike, to_flat
+from optcopilot.equivalence.levels import LevelVerdict, feasible_verdict
 from optcopilot.equivalence.matching import Relation, relations
 from optcopilot.equivalence.solving import Solution, optimum, perturbed_optimum
 from optcopilot.equivalence.verify import Verdict, check_direction
@@ -19,17 +22,37 @@ INSTANCES = 2  # perturbed data instances when the models share parameters
 
 @dataclass
 class EquivalenceReport:
-    """Verdict (True / False / None = undecided), how it was reached, the map and the evidence."""
+    """Verdicts at two levels, how they were reached, the map and the evidence.
+
+    `equivalent` is the optimal level (EquivaMap: a map sends optima to optima, both ways); `feasible` is the
+    feasible level (maps both ways between the feasible sets keeping the objective, proved constraint by
+    constraint). A `False` at either level carries `evidence["certificate"]` naming the class of maps it
+    rules out; `None` means neither a verified map nor a certificate was found. `equivamap_convention`
+    is EquivaMap's own scoring: no verified map counts as not equivalent.
+    """
 
     equivalent: bool | None
     method: str
     mapping: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    feasible: LevelVerdict = field(default_factory=lambda: LevelVerdict(None, {"reason": "not checked"}))
+
+    @property
+    def equivamap_convention(self) -> bool:
+        return self.equivalent is True
+
+    @property
+    def certificate(self) -> dict[str, Any] | None:
+        return self.evidence.get("certificate")
 
     def to_dict(self) -> dict[str, Any]:
         return {"equivalent": self.equivalent, "method": self.method, "mapping": self.mapping,
-                "evidence": self.evidence, "seconds": round(self.seconds, 4)}
+                "evidence": self.evidence, "seconds": round(self.seconds, 4),
+                "levels": {"optimal": {"equivalent": self.equivalent, "method": self.method,
+                                       "certificate": self.certificate},
+                           "feasible": self.feasible.to_dict()},
+                "equivamap_convention": self.equivamap_convention}
 
 
 class _Clock:
@@ -49,29 +72,81 @@ class _Clock:
 
 def check_equivalence(candidate: ModelLike, reference: ModelLike, *, llm: Any = None, use_llm: bool = True,
                       time_limit: float = 60.0) -> EquivalenceReport:
-    """Are the two models equivalent (an optimum of each maps to an optimum of the other)?
+    """Are the two models equivalent, at the optimal level and at the feasible level?
 
     Structural discovery first (names, then colour refinement on canonical forms, then a least-squares
-    fit on perturbed instances); only when it finds no map at all and `use_llm` is set, the LLM is asked
-    (`llm`: a backend with `chat`, a spec string, or None for the default backend). Raises
-    EquivalenceInputError for bad inputs (empty, invalid or nonlinear models).
+    fit on perturbed instances); only when it finds no map at all, no certificate settles the pair and
+    `use_llm` is set, the LLM is asked (`llm`: a backend with `chat`, a spec string, or None for the default
+    backend). Raises EquivalenceInputError for bad inputs (empty, invalid or nonlinear models).
     """
     clock = _Clock(time_limit)
     cand, ref = to_flat(candidate), to_flat(reference)
-    report = _check_instance(cand, ref, clock, llm if use_llm else False)
-    if report.equivalent and isinstance(candidate, Formulation) and isinstance(reference, Formulation):
-        report = _check_perturbed(candidate, reference, report, clock)
-    if report.equivalent is None and not report.mapping and isinstance(candidate, Formulation) \
-            and isinstance(reference, Formulation) and not clock.over():
-        fitted = _try_fit(candidate, reference, cand, ref, clock)
+    base = _check_instance(cand, ref, clock, llm if use_llm else False)
+    report, instances = base.report, [base]
+    formulations = isinstance(candidate, Formulation) and isinstance(reference, Formulation)
+    if report.equivalent and formulations:
+        report, perturbed = _check_perturbed(candidate, reference, report, clock)  # type: ignore[arg-type]
+        instances += perturbed
+    if report.equivalent is None and not report.mapping and formulations and not clock.over():
+        fitted = _try_fit(candidate, reference, cand, ref, clock)  # type: ignore[arg-type]
         if fitted is not None:
-            report = fitted
+            report, instances = fitted.report, [fitted]
+    report.feasible = _feasible_level(report, instances, clock)
     report.seconds = clock.elapsed()
     return report
 
 
+@dataclass
+class _Instance:
+    """One data instance: its optimal-level report and what the feasible level reuses (solves, relations)."""
+
+    report: EquivalenceReport
+    cand: FlatModel
+    ref: FlatModel
+    sc: Solution
+    sr: Solution
+    tried: list[Relation] = field(default_factory=list)
+    more: Iterator[Relation] | None = None
+    samples: _Samples | None = None
+
+    def relations(self) -> Iterator[Relation]:
+        """The verified relation first, then the others tried, then any not yet generated."""
+        verified = [r for r in self.tried if r.method == self.report.method]
+        yield from verified
+        yield from (r for r in self.tried if r not in verified)
+        if self.more is not None:
+            yield from self.more
+
+
+def _feasible_level(report: EquivalenceReport, instances: list[_Instance], clock: _Clock) -> LevelVerdict:
+    """Every instance's feasible-level verdict; True only when all instances prove it."""
+    verdicts: list[LevelVerdict] = []
+    for n, inst in enumerate(instances):
+        optimal = report.equivalent if n == 0 else inst.report.equivalent
+        cert = report.certificate if n == 0 else inst.report.certificate
+        samples: tuple[list[Any], list[Any]] = ([], [])
+        if inst.samples is not None:
+            samples = tuple([s.x for s in [inst.samples.base[side], *inst.samples.get(side)] if s.x is not None]
+                            for side in (False, True))  # type: ignore[assignment]
+        verdict = feasible_verdict(inst.cand, inst.ref, inst.sc, inst.sr, optimal, cert, inst.relations(),
+                                   samples, clock.deadline)
+        if n:
+            verdict.evidence["instance"] = n
+        if verdict.equivalent is False:
+            return verdict
+        verdicts.append(verdict)
+        if verdict.equivalent is None:
+            break
+    if verdicts and all(v.equivalent for v in verdicts):
+        first = verdicts[0]
+        if len(verdicts) > 1:
+            first.evidence["perturbed_instances"] = len(verdicts) - 1
+        return first
+    return next((v for v in verdicts if v.equivalent is None), LevelVerdict(None, {"reason": "not checked"}))
+
+
 def _status_report(sc: Solution, sr: Solution) -> EquivalenceReport | None:
-    ev = {"candidate_status": sc.status, "reference_status": sr.status}
+    ev: dict[str, Any] = {"candidate_status": sc.status, "reference_status": sr.status}
     if sc.status == Termination.OPTIMAL and sr.status == Termination.OPTIMAL:
         return None
     if any(s.time_limit or s == Termination.ERROR for s in (sc.status, sr.status)):
@@ -80,38 +155,56 @@ def _status_report(sc: Solution, sr: Solution) -> EquivalenceReport | None:
         return EquivalenceReport(True if sc.status in (Termination.INFEASIBLE, Termination.UNBOUNDED) else None,
                                  "status",
                                  evidence={**ev, "reason": "both models have no optimum for the same reason"})
-    return EquivalenceReport(False, "status", evidence={**ev, "reason": "one model has an optimum, the other not",
-                                                        "candidate_objective": sc.objective,
-                                                        "reference_objective": sr.objective})
+    ev.update({"reason": "one model has an optimum, the other not", "candidate_objective": sc.objective,
+               "reference_objective": sr.objective})
+    cert = status_certificate(sc, sr)
+    if cert is None:
+        return EquivalenceReport(None, "status", evidence=ev)
+    return EquivalenceReport(False, "status", evidence={**ev, "certificate": cert})
 
 
-def _check_instance(cand: FlatModel, ref: FlatModel, clock: _Clock, llm: Any) -> EquivalenceReport:
+def _check_instance(cand: FlatModel, ref: FlatModel, clock: _Clock, llm: Any) -> _Instance:
     sc, sr = optimum(cand, clock.left()), optimum(ref, clock.left())
     status = _status_report(sc, sr)
     if status is not None:
-        return status
+        return _Instance(status, cand, ref, sc, sr)
     samples = _Samples(cand, ref, sc, sr, clock)
-    first_failure: tuple[Relation, Verdict] | None = None
+    inst = _Instance(EquivalenceReport(None, "none"), cand, ref, sc, sr, samples=samples)
+    failures: list[tuple[Relation, Verdict]] = []
     tried: list[str] = []
-    for rel in relations(cand, ref, clock.deadline):
+    generator = relations(cand, ref, clock.deadline)
+    inst.more = generator
+    for rel in generator:
         tried.append(rel.method)
+        inst.tried.append(rel)
         verdict = _verify(rel, samples, clock)
         if verdict.ok:
-            return _report(True, rel, verdict, cand, ref, sc, sr, tried)
-        if verdict.usable and first_failure is None:
-            first_failure = (rel, verdict)
+            inst.report = _report(True, rel, verdict, cand, ref, sc, sr, tried)
+            return inst
+        if verdict.usable:
+            failures.append((rel, verdict))
         if clock.over():
             break
-    if llm is not False and first_failure is None and not clock.over():  # only when no structural map exists
+    value = value_certificate(sc, sr)
+    if llm is not False and not failures and value is None and not clock.over():  # only when nothing settles it
         llm_report = _try_llm(llm, samples, cand, ref, sc, sr, clock, tried)
         if llm_report is not None:
-            return llm_report
-    if first_failure is not None:
-        rel, verdict = first_failure
-        return _report(False, rel, verdict, cand, ref, sc, sr, tried)
+            inst.report = llm_report
+            return inst
+    refutations = [{"method": rel.method, **verdict.evidence} for rel, verdict in failures]
+    cert = value or point_certificate(refutations, "optimal")
+    if failures:
+        rel, verdict = failures[0]
+        inst.report = _report(False, rel, verdict, cand, ref, sc, sr, tried)
+        inst.report.evidence["certificate"] = cert
+        return inst
     ev = {"reason": "no map between the variables was found", "tried": tried,
           "candidate_objective": sc.objective, "reference_objective": sr.objective}
-    return EquivalenceReport(None, "none", evidence=ev)
+    if value is not None:
+        inst.report = EquivalenceReport(False, "certificate", evidence={**ev, "certificate": value})
+    else:
+        inst.report = EquivalenceReport(None, "none", evidence=ev)
+    return inst
 
 
 class _Samples:
@@ -205,44 +298,52 @@ def _try_llm(llm: Any, samples: _Samples, cand: FlatModel, ref: FlatModel, sc: S
         tried.extend(notes)
         return None
     verdict = _verify(rel, samples, clock)
-    return _report(verdict.ok, rel, verdict, cand, ref, sc, sr, tried)
+    report = _report(verdict.ok, rel, verdict, cand, ref, sc, sr, tried)
+    if not verdict.ok:
+        report.evidence["certificate"] = point_certificate([{"method": rel.method, **verdict.evidence}], "optimal")
+    return report
 
 
 def _check_perturbed(candidate: Formulation, reference: Formulation, report: EquivalenceReport,
-                     clock: _Clock) -> EquivalenceReport:
+                     clock: _Clock) -> tuple[EquivalenceReport, list[_Instance]]:
     """Repeat the whole check on perturbed data; any disagreement makes the pair not equivalent."""
     from optcopilot.equivalence.perturb import perturbed_pairs, shared_parameters
 
     pairs = perturbed_pairs(candidate, reference, INSTANCES)
-    if not pairs:
-        return report
+    done: list[_Instance] = []
     for seed, cand, ref in pairs:
         if clock.over():
             report.evidence["perturbed_instances"] = "time limit reached before all instances were checked"
-            return report
-        sub = _check_instance(cand, ref, clock, False)
+            return report, done
+        inst = _check_instance(cand, ref, clock, False)
+        sub = inst.report
         if sub.equivalent is not True:
             ev = dict(sub.evidence)
             ev["instance"] = {"seed": seed, "perturbed_parameters": shared_parameters(candidate, reference)}
-            return EquivalenceReport(False if sub.equivalent is False else None, f"{sub.method}+perturbed-data",
-                                     report.mapping, ev)
-    report.evidence["perturbed_instances"] = len(pairs)
-    return report
+            failed = EquivalenceReport(False if sub.equivalent is False else None, f"{sub.method}+perturbed-data",
+                                       report.mapping, ev)
+            return failed, [inst]
+        done.append(inst)
+    if pairs:
+        report.evidence["perturbed_instances"] = len(pairs)
+    return report, done
 
 
 def _try_fit(candidate: Formulation, reference: Formulation, cand: FlatModel, ref: FlatModel,
-             clock: _Clock) -> EquivalenceReport | None:
+             clock: _Clock) -> _Instance | None:
     from optcopilot.equivalence.perturb import fit_from_instances
 
     rel = fit_from_instances(candidate, reference, cand, ref, clock.left())
     if rel is None:
         return None
     sc, sr = optimum(cand, clock.left()), optimum(ref, clock.left())
-    verdict = _verify(rel, _Samples(cand, ref, sc, sr, clock), clock)
+    samples = _Samples(cand, ref, sc, sr, clock)
+    verdict = _verify(rel, samples, clock)
     if not verdict.ok:
         return None
-    report = _report(True, rel, verdict, cand, ref, sc, sr, [rel.method])
-    return _check_perturbed(candidate, reference, report, clock)
+    report, _ = _check_perturbed(candidate, reference, _report(True, rel, verdict, cand, ref, sc, sr, [rel.method]),
+                                 clock)
+    return _Instance(report, cand, ref, sc, sr, tried=[rel], samples=samples)
 
 
 def check_with_llm_only(candidate: ModelLike, reference: ModelLike, llm: Any = None,
@@ -255,7 +356,7 @@ def check_with_llm_only(candidate: ModelLike, reference: ModelLike, llm: Any = N
     if status is not None:
         status.seconds = clock.elapsed()
         return status
-    tried: list[str] = []
+    tried = []
     report = _try_llm(llm, _Samples(cand, ref, sc, sr, clock), cand, ref, sc, sr, clock, tried)
     if report is None:
         report = EquivalenceReport(None, "llm", evidence={"reason": "no usable map from the LLM", "tried": tried})

@@ -29,6 +29,10 @@ class Relation:
     links: list[Link] = field(default_factory=list)
     links_complete: bool = False  # every canonical variable on both sides is linked
     notes: list[str] = field(default_factory=list)
+    # for colour-refinement relations: both canonical forms and the pairing v_ref[b] = sigma[b] * u_cand[pairs[b]]
+    canon: tuple[Canonical, Canonical] | None = None  # (candidate, reference)
+    pairs: dict[int, int] = field(default_factory=dict)
+    sigma: dict[int, float] = field(default_factory=dict)
 
 
 # ---- names ---------------------------------------------------------------------------------------
@@ -89,7 +93,7 @@ def _relabel(values: np.ndarray) -> np.ndarray:
 class _Graph:
     """Both canonical models as one bipartite graph (candidate first) for joint refinement."""
 
-    def __init__(self, cc: Canonical, rc: Canonical, scaled: bool) -> None:
+    def __init__(self, cc: Canonical, rc: Canonical, scaled: bool, costs: bool = True) -> None:
         self.nc, self.nr = cc.model.n, rc.model.n
         self.mc, self.mr = cc.model.m, rc.model.m
         labels: dict[object, int] = {}
@@ -107,7 +111,7 @@ class _Graph:
             cn = model.c / scale
             cs = float(np.max(np.abs(cn))) if np.any(cn) else 1.0
             for j in range(model.n):
-                key = ("col", _s(model.lb[j] * scale[j]), _s(model.ub[j] * scale[j]), _s(cn[j] / cs))
+                key = ("col", _s(model.lb[j] * scale[j]), _s(model.ub[j] * scale[j]), _s(cn[j] / cs) if costs else "")
                 col_l.append(labels.setdefault(key, len(labels)))
             orient = np.ones(model.m)
             ambiguous = np.zeros(model.m, dtype=bool)
@@ -175,14 +179,20 @@ def _classes(colors: np.ndarray, n_first: int) -> dict[int, tuple[list[int], lis
 
 
 def match_wl(cc: Canonical, rc: Canonical, cand: FlatModel, ref: FlatModel, scaled: bool,
-             deadline: float) -> Relation | None:
-    """Pair canonical variables by joint colour refinement; None when the colour classes disagree."""
-    g = _Graph(cc, rc, scaled)
+             deadline: float, costs: bool = True) -> Relation | None:
+    """Pair canonical variables by joint colour refinement; None when the colour classes disagree.
+
+    `costs=False` colours columns without their objective coefficients: a last resort that pairs the
+    constraints of models whose objectives differ, so that verification can refute (or confirm) the map.
+    """
+    g = _Graph(cc, rc, scaled, costs)
     if g.nc == 0 or g.nr == 0:
         return None
     notes: list[str] = []
-    for _ in range(3):  # drop rows without a counterpart (added cuts, dropped constraints), then redo
-        col, row = g.refine(g.col0.copy(), g.row0.copy())
+    # drop rows without a counterpart (added cuts, dropped constraints), then redo; shallow refinements first,
+    # so that one extra row is set aside before its neighbours' colours (and through them every row) diverge
+    for depth in (0, 1, 2, 60, 60, 60):
+        col, row = g.refine(g.col0.copy(), g.row0.copy(), limit=depth)
         dropped = 0
         classes = _classes(np.where(g.row_alive, row, -1), g.mc)
         classes.pop(-1, None)
@@ -194,7 +204,9 @@ def match_wl(cc: Canonical, rc: Canonical, cand: FlatModel, ref: FlatModel, scal
                 g.row_alive[members_c] = False
                 dropped += len(members_c)
         if not dropped:
-            break
+            if depth == 60:
+                break
+            continue
         notes.append(f"{dropped} row(s) without a counterpart set aside for matching")
     col, row = g.refine(g.col0.copy(), g.row0.copy())
     cnames = [normal_name(cand.names[j]) for j in cc.origin]
@@ -222,7 +234,8 @@ def match_wl(cc: Canonical, rc: Canonical, cand: FlatModel, ref: FlatModel, scal
     if not pairs:
         return None
     sigma = {b: g.scale[0][a] / g.scale[1][b] for b, a in pairs.items()}
-    return _compose("structural:wl" + ("-scaled" if scaled else ""), cc, rc, pairs, sigma, cand, ref, notes)
+    method = "structural:wl" + ("-scaled" if scaled else "") + ("" if costs else "-constraints")
+    return _compose(method, cc, rc, pairs, sigma, cand, ref, notes)
 
 
 def _compact(col: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -255,7 +268,7 @@ def _order(mc: list[int], mr: list[int], cnames: list[str], rnames: list[str], c
 def _compose(method: str, cc: Canonical, rc: Canonical, pairs: dict[int, int], sigma: dict[int, float],
              cand: FlatModel, ref: FlatModel, notes: list[str]) -> Relation:
     """Turn canonical pairs v_b = sigma_b * u_a into original-variable maps where determined."""
-    rel = Relation(method, notes=notes)
+    rel = Relation(method, notes=notes, canon=(cc, rc), pairs=dict(pairs), sigma=dict(sigma))
     inv = {a: b for b, a in pairs.items()}
     rel.links_complete = len(pairs) == cc.model.n == rc.model.n
     for b, a in pairs.items():
@@ -292,9 +305,11 @@ def relations(cand: FlatModel, ref: FlatModel, deadline: float) -> Iterator[Rela
     if by_name is not None:
         yield by_name
     cc, rc = canonicalize(cand), canonicalize(ref)
-    for scaled in (False, True):
-        if time.perf_counter() > deadline:
+    found = by_name is not None
+    for costs, scaled in ((True, False), (True, True), (False, False), (False, True)):
+        if time.perf_counter() > deadline or (found and not costs):
             return
-        rel = match_wl(cc, rc, cand, ref, scaled, deadline)
+        rel = match_wl(cc, rc, cand, ref, scaled, deadline, costs)
         if rel is not None:
+            found = True
             yield rel

@@ -75,8 +75,14 @@ class Transformation(ABC):
     """A reformulation with a known label and an exact map back to the original's variables."""
 
     name: ClassVar[str]
-    equivalent: ClassVar[bool]
+    equivalent: ClassVar[bool]  # optimal level: optima of each map to optima of the other
+    feasible_equivalent: ClassVar[bool | None] = None  # feasible level; None: the same as `equivalent`
     description: ClassVar[str] = ""
+
+    @property
+    def feasible_label(self) -> bool:
+        """Feasible-level label: maps both ways between the feasible sets keeping the objective."""
+        return self.equivalent if self.feasible_equivalent is None else self.feasible_equivalent
 
     def __init__(self) -> None:
         self.last_map: VariableMap | None = None
@@ -303,8 +309,10 @@ class ObjectiveVariable(Transformation):
 
 
 class ValidInequality(Transformation):
+    """The sum of two rows is implied by them: the feasible set is unchanged, so both levels hold."""
+
     name, equivalent = "valid_inequality", True
-    description = "adds the sum of two constraints (a valid inequality)"
+    description = "adds the sum of two constraints (a valid inequality, implied: the feasible set is unchanged)"
 
     def _accepts(self, m: FlatModel) -> bool:
         return len(_one_sided(m)) >= 2
@@ -546,17 +554,10 @@ class FlipIntegrality(Transformation):
         raise NotApplicable("no integrality flip that changes the optimum was found")
 
 
-TRANSFORMATIONS: tuple[Transformation, ...] = (
+REFORMULATIONS: tuple[Transformation, ...] = (
     RenameShuffle(), AddSlacks(), SplitFree(), SplitSum(), Rescale(), ObjectiveVariable(), ValidInequality(),
     IntegerDigits(10), IntegerDigits(2), DropConstraint(), FeasibilityVersion(), TightenRhs(), FlipIntegrality(),
 )
+"""The transformations defined here; `optcopilot.equivalence.catalog.TRANSFORMATIONS` adds the others."""
 
-
-def transformation(name: str) -> Transformation:
-    for t in TRANSFORMATIONS:
-        if t.name == name:
-            return t
-    raise KeyError(f"unknown transformation {name!r} (choose from {', '.join(t.name for t in TRANSFORMATIONS)})")
-
-
-__all__ = ["TRANSFORMATIONS", "NotApplicable", "Transformation", "transformation"]
+__all__ = ["REFORMULATIONS", "NotApplicable", "Transformation"]
