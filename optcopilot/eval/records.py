@@ -87,6 +87,8 @@ class EvalRecord:
     solver: str | None = None  # solver-only modes: which solver answered
     bound: float | None = None  # solver-only modes: the best dual bound
     traceback: str | None = None  # category error: where the exception came from
+    reference_check: dict[str, Any] | None = None  # mode reference: outcome, source, reason, label error
+    equivalence: dict[str, Any] | None = None  # candidate vs the reference formulation (eval/equivalence_grading)
     schema: int = SCHEMA_VERSION
 
     @classmethod
@@ -124,7 +126,8 @@ class EvalRecord:
         return cls(**kwargs)
 
 
-_OMITTED_WHEN_NONE = frozenset({"llm_calls", "confidence", "code", "solver", "bound", "traceback"})
+_OMITTED_WHEN_NONE = frozenset({"llm_calls", "confidence", "code", "solver", "bound", "traceback",
+                                "reference_check", "equivalence"})
 
 
 def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:

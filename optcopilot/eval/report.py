@@ -12,6 +12,7 @@ from typing import Any
 
 from optcopilot.eval.config import CONFIG_FILE, load_config
 from optcopilot.eval.records import Category, EvalRecord
+from optcopilot.eval.reference_report import reference_lines, reference_summary
 from optcopilot.eval.store import RESULTS_FILE, read_records, unique_records
 
 SUMMARY_JSON = "summary.json"
@@ -62,8 +63,9 @@ def summarize(records: Sequence[EvalRecord], config: Mapping[str, Any] | None = 
     unmapped = sum(len(r.unmapped_keys) for r in with_pred)
     rules = Counter(r.verdict.rule for r in recs if r.verdict is not None)
     rule = cfg.get("rule") or (rules.most_common(1)[0][0] if rules else "")
+    dataset = cfg.get("dataset") or (recs[0].dataset if recs else "")
     return {
-        "dataset": cfg.get("dataset") or (recs[0].dataset if recs else ""),
+        "dataset": dataset,
         "mode": (recs[0].mode if recs else None) or cfg.get("mode", ""),
         "llm": cfg.get("llm_spec") if (recs and recs[0].llm) else None,
         "rule": rule,
@@ -92,6 +94,7 @@ def summarize(records: Sequence[EvalRecord], config: Mapping[str, Any] | None = 
                       "unrecorded_problems": max(0, llm_recs - len(calls))},
         "reference_keys": {"total": ref_keys, "unmapped": unmapped,
                            "problems_with_unmapped": sum(bool(r.unmapped_keys) for r in with_pred)},
+        "reference_check": reference_summary(recs, dataset),
     }
 
 
@@ -149,6 +152,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         if count:
             lines.append(f"| {cat} | {count} | {_pct(count / s['n'] if s['n'] else None)} |")
     lines += _alternatives_lines(s.get("alternative_optima"))
+    lines += reference_lines(s.get("reference_check"))
     tok, sec, keys = s["tokens"], s["seconds"], s["reference_keys"]
     lines += [
         "",

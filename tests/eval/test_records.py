@@ -71,7 +71,7 @@ def test_no_answer_and_unknown_keys() -> None:
 
 
 def test_mode_registry() -> None:
-    assert selectable_modes() == ["pipeline", "direct-code"]
+    assert selectable_modes() == ["pipeline", "direct-code", "reference"]
     assert mode_for("miplib-mps", "pipeline") is MODES["mps"]  # forced by its dataset
     assert mode_for("optibench", "direct-code").uses_llm
     assert not MODES["mps"].uses_llm and MODES["mps"].rule is not None

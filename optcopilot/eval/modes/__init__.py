@@ -14,10 +14,10 @@ Adding a mode (e.g. ``reference`` for NLP4LP's reference formulations):
 
 from __future__ import annotations
 
-from optcopilot.eval.modes import direct, mps, pipeline
+from optcopilot.eval.modes import direct, mps, pipeline, reference
 from optcopilot.eval.modes.base import EvalMode
 
-MODES: dict[str, EvalMode] = {m.name: m for m in (pipeline.MODE, direct.MODE, mps.MODE)}
+MODES: dict[str, EvalMode] = {m.name: m for m in (pipeline.MODE, direct.MODE, mps.MODE, reference.MODE)}
 
 
 def selectable_modes() -> list[str]:
@@ -30,9 +30,9 @@ def mode_for(dataset: str, requested: str) -> EvalMode:
     for mode in MODES.values():
         if mode.forced and mode.datasets is not None and dataset in mode.datasets:
             return mode
-    mode = MODES.get(requested)
-    if mode is None or mode.forced:
+    asked = MODES.get(requested)
+    if asked is None or asked.forced:
         raise ValueError(f"unknown mode {requested!r}; use {' or '.join(selectable_modes())}")
-    if mode.datasets is not None and dataset not in mode.datasets:
-        raise ValueError(f"mode {requested!r} evaluates only {', '.join(sorted(mode.datasets))}, not {dataset!r}")
-    return mode
+    if asked.datasets is not None and dataset not in asked.datasets:
+        raise ValueError(f"mode {requested!r} evaluates only {', '.join(sorted(asked.datasets))}, not {dataset!r}")
+    return asked
