@@ -10,7 +10,7 @@ from typing import Any
 from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError, load_model_file
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("equiv", help="check whether two models (IR JSON, MPS, LP) are equivalent")
     p.add_argument("candidate", help="candidate model: IR .json, .mps, .mps.gz or .lp")
     p.add_argument("reference", help="reference model: IR .json, .mps, .mps.gz or .lp")

@@ -16,7 +16,7 @@ DEFAULT_TIME_LIMIT = 60.0
 MIPLIB_TIME_LIMIT = 300.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``eval`` and ``report`` subcommands."""
     p = sub.add_parser("eval", help="evaluate a benchmark dataset (results.jsonl + summary in --out)")
     p.add_argument("dataset", help="dataset name, e.g. optibench, nl4opt, industryor, miplib-mps")

@@ -8,7 +8,7 @@ from optcopilot.cli.common import EXIT_OK
 from optcopilot.examples import example_files
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("examples", help="list the shipped example problems and models (paths you can solve)")
     p.set_defaults(func=run)
 

@@ -38,7 +38,7 @@ def llm_timeout(args: argparse.Namespace) -> float:
     return float(value)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("formulate", help="write the five-element model for a word problem (no solve)")
     p.add_argument("file", help="problem text file (UTF-8)")
     p.add_argument("--data", action="append", default=[], help="CSV table (repeatable)")

@@ -28,7 +28,7 @@ from optcopilot.cli.output import (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("solve", help="solve a problem text, an IR JSON, or an MPS/LP file")
     p.add_argument("file", help="problem .txt, IR .json, or .mps/.mps.gz/.lp")
     p.add_argument("--solver", default="auto", help="auto | highs | scip | cpsat | mathopt | pyomo:NAME")

@@ -7,6 +7,7 @@ Anything a polynomial cannot hold (exp, log, division by a variable, ...) become
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from optcopilot.ir import budget
@@ -125,7 +126,7 @@ def div(a: Value, b: Value) -> Value:
 def power(a: Value, b: Value) -> Value:
     """a**b: folded for numbers (a complex result raises ValueError), multiplied out up to the 4th power."""
     if isinstance(a, float | int) and isinstance(b, float | int):
-        value = float(a) ** float(b)
+        value: float | complex = float(a) ** float(b)
         if isinstance(value, complex):
             raise ValueError(f"{a}**{b} is not a real number")
         return value
@@ -150,7 +151,7 @@ def _check_expansion(base: Poly, n: int) -> None:
         raise budget.size_error("expansion", limit, count=terms)
 
 
-_MATH = {
+_MATH: dict[str, Callable[[float], float]] = {
     "exp": math.exp, "log": math.log, "sqrt": math.sqrt, "abs": abs, "sin": math.sin, "cos": math.cos,
     "log10": math.log10, "floor": math.floor, "ceil": math.ceil,
 }
@@ -158,10 +159,11 @@ _MATH = {
 
 def apply(func: str, args: list[Value]) -> Value:
     """A scalar function; folded when every argument is a number."""
-    if all(isinstance(a, float | int) for a in args):
+    numbers = [float(a) for a in args if isinstance(a, float | int)]
+    if len(numbers) == len(args):
         if func in ("min", "max"):
-            return float((min if func == "min" else max)(args))  # type: ignore[type-var]
-        return float(_MATH[func](args[0]))  # type: ignore[arg-type]
+            return (min if func == "min" else max)(numbers)
+        return float(_MATH[func](numbers[0]))
     if func in ("min", "max") and len(args) == 1:
         return args[0]
     return NL(func, tuple(args))
@@ -188,7 +190,7 @@ def evaluate(v: Value, x: list[float] | tuple[float, ...]) -> float:
         case "/":
             return args[0] / args[1]
         case "**":
-            return args[0] ** args[1]
+            return float(args[0] ** args[1])  # a complex power is a TypeError, as the domain checks expect
         case "neg":
             return -args[0]
         case "min":

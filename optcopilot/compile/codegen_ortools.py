@@ -332,7 +332,7 @@ class _OrToolsEmitter:
         if raw is None:
             return number_literal(default)
         if node is None:
-            return number_literal(float(raw))  # type: ignore[arg-type]
+            return number_literal(float(raw))
         if isinstance(node, Name) and node.id in self.data.params and self.data.params[node.id].index:
             if not key:
                 raise OrToolsCodegenError(f"bound {node.id!r} is indexed but the variable is not")
@@ -349,9 +349,12 @@ class _OrToolsEmitter:
         """
         ceil = rounding == "ceil"
         if raw is None or node is None:
-            if raw is None and clip is None:
+            if raw is not None:
+                value = float(raw)
+            elif clip is not None:
+                value = clip
+            else:
                 raise OrToolsCodegenError("CP-SAT needs finite bounds on integer variables")
-            value = clip if raw is None else float(raw)
             bound = math.ceil(value - 1e-9) if ceil else math.floor(value + 1e-9)
             if clip is not None:
                 bound = max(int(clip), bound) if ceil else min(int(clip), bound)

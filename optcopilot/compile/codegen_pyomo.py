@@ -246,7 +246,7 @@ class _PyomoEmitter:
         if raw is None:
             return "None", False
         if node is None:
-            value = float(raw)  # type: ignore[arg-type]
+            value = float(raw)
             return (number_literal(value) if math.isfinite(value) else "None"), False
         self.uses_finite = True
         if isinstance(node, Name) and node.id in self.data.params and self.data.params[node.id].index:

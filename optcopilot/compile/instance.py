@@ -250,7 +250,7 @@ class _Grounder:
         if raw is None:
             return default
         if node is None:
-            return float(raw)  # type: ignore[arg-type]
+            return float(raw)
         if isinstance(node, Name) and node.id in self.data.params and self.data.params[node.id].index:
             return self._param_value(node.id, key)
         value = self.eval(node, _Scope())
@@ -618,8 +618,8 @@ def _split_constant(v: Value) -> tuple[Value | None, float]:
         polys = [a for a in rest if isinstance(a, Poly)]
         pc = sum(p.constant() for p in polys)
         rest = [a.without_constant() if isinstance(a, Poly) else a for a in rest]
-        body: Value = rest[0] if len(rest) == 1 else NL("+", tuple(rest))
-        return body, float(consts + pc)
+        rest_body: Value = rest[0] if len(rest) == 1 else NL("+", tuple(rest))
+        return rest_body, float(consts + pc)
     return v, 0.0
 
 
@@ -637,8 +637,8 @@ def _holds_pair(a: Any, op: str, b: Any, tol: float = 0.0) -> bool:
             return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op])
         except TypeError:
             return False
-    return {"<": a < b + tol, "<=": a <= b + tol, ">": a > b - tol, ">=": a >= b - tol,
-            "==": abs(a - b) <= tol, "!=": abs(a - b) > tol}[op]
+    return bool({"<": a < b + tol, "<=": a <= b + tol, ">": a > b - tol, ">=": a >= b - tol,
+                 "==": abs(a - b) <= tol, "!=": abs(a - b) > tol}[op])
 
 
 def classify(formulation: Formulation) -> tuple[ProblemClass, bool]:

@@ -54,7 +54,7 @@ def _power(a: Interval, n: float) -> Interval:
 
 def _pow_safe(x: float, n: float) -> float:
     try:
-        value = x**n
+        value: float | complex = x**n
     except (OverflowError, ZeroDivisionError):
         return math.inf if x > 0 or (float(n).is_integer() and int(n) % 2 == 0) else -math.inf
     if isinstance(value, complex) or math.isnan(value):

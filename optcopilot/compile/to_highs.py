@@ -135,23 +135,26 @@ def build_highs(inst: Instance, h: highspy.Highs | None = None) -> tuple[highspy
 def _pass_hessian(h: highspy.Highs, n: int, quad: Poly, sign: float) -> None:
     # HiGHS minimises c'x + 1/2 x'Qx with Q given as its lower triangle, column-wise.
     entries: dict[tuple[int, int], float] = {}
-    for (i, j), c in quad.items():  # type: ignore[misc]
+    for mono, c in quad.items():
+        i, j = mono
         lo_, hi_ = min(i, j), max(i, j)
         value = sign * c * (2.0 if i == j else 1.0)
         entries[(hi_, lo_)] = entries.get((hi_, lo_), 0.0) + value  # (row, col) with row >= col
     by_col: dict[int, list[tuple[int, float]]] = {}
     for (row, col), v in entries.items():
         by_col.setdefault(col, []).append((row, v))
-    start, index, value = [], [], []
+    start: list[int] = []
+    index: list[int] = []
+    values: list[float] = []
     for col in range(n):
         start.append(len(index))
         for row, v in sorted(by_col.get(col, [])):
             index.append(row)
-            value.append(v)
+            values.append(v)
     hess = highspy.HighsHessian()
     hess.dim_ = n
     hess.format_ = highspy.HessianFormat.kTriangular
     hess.start_ = [*start, len(index)]
     hess.index_ = index
-    hess.value_ = value
+    hess.value_ = values
     h.passHessian(hess)

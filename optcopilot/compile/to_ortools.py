@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from optcopilot.compile.algebra import Poly
+from optcopilot.compile.algebra import NL, Poly
 from optcopilot.compile.instance import Instance, ProblemClass
 
 WORKER_MODULE = "optcopilot.compile.to_ortools"
@@ -138,7 +138,8 @@ class _Worker:
             self.proc.stdin.flush()
             fd = self.proc.stdout.fileno()
             size = int.from_bytes(_read_exact(fd, 8, deadline), "big")
-            return pickle.loads(_read_exact(fd, size, deadline))
+            answer: list[tuple[bool, Any]] = pickle.loads(_read_exact(fd, size, deadline))
+            return answer
         except TimeoutError:
             self.close()
             raise IsolatedCallError(f"OR-Tools worker did not finish within {timeout:.0f} s") from None
@@ -206,7 +207,8 @@ def _run_once(payload: bytes, timeout: float) -> list[tuple[bool, Any]]:  # prag
         if not response.exists():
             tail = proc.stderr[-2000:]
             raise IsolatedCallError(f"OR-Tools worker exited with code {proc.returncode}: {tail}")
-        return pickle.loads(response.read_bytes())
+        answer: list[tuple[bool, Any]] = pickle.loads(response.read_bytes())
+        return answer
 
 
 def _run_calls(calls: list[Call]) -> list[tuple[bool, Any]]:
@@ -328,6 +330,8 @@ def build_cpsat(inst: Instance) -> CpSatModel:
         if ids:
             expr = cp_model.LinearExpr.weighted_sum([variables[j] for j in ids], coefs) + constant
             (model.minimize if inst.sense == "minimize" else model.maximize)(expr)
+    elif isinstance(obj, NL):
+        raise ValueError("CP-SAT takes a linear objective only")
     else:
         constant = int(obj)
     constraints: list[Any] = []
@@ -407,6 +411,8 @@ def build_mathopt(inst: Instance) -> MathOptModel:
             else:
                 quadratic = True
                 objective.set_quadratic_coefficient(variables[mono[0]], variables[mono[1]], float(coef))
+    elif isinstance(obj, NL):
+        raise ValueError("MathOpt takes a linear or quadratic objective only")
     else:
         objective.offset = float(obj)
     constraints = []

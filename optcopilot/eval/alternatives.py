@@ -52,7 +52,7 @@ def fix_at(instance: Instance, values: Mapping[str, float]) -> Instance | None:
 
 
 def reference_is_alternative_optimum(formulation: Formulation, mapping: Mapping[str, str],
-                                     reference: Mapping[str, float], objective: float,
+                                     reference: Mapping[str, float | None], objective: float,
                                      time_limit: float = 20.0) -> bool | None:
     """True when our model, with every mapped variable fixed at its reference value, still reaches
     `objective` (our optimum): the reference solution is one of our optima too. False when it is

@@ -95,7 +95,7 @@ def build_orlm(lin: str, dataset: str, rec_no: int, rec: dict[str, Any]) -> Prob
     qtype = rec.get("question_type")
     lin = linearity(qtype) if qtype else lin
     native = _native_id(rec.get("id"), rec_no)
-    extra = {k: rec[k] for k in ("difficulty", "question_type", "is_checked") if k in rec}
+    extra: dict[str, Any] = {k: rec[k] for k in ("difficulty", "question_type", "is_checked") if k in rec}
     original = rec.get("original_answer", rec.get("orginal_answer"))
     if original is not None:
         extra["original_answer"] = original
@@ -164,7 +164,7 @@ def build_nlp4lp(dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
     """NLP4LP schema: id, description, parameters, problem_info, solution, answer."""
     desc = _text(rec, "description")
     raw = rec.get("answer")
-    solution = rec.get("solution") if isinstance(rec.get("solution"), dict) else {}
+    solution: dict[str, Any] = rec["solution"] if isinstance(rec.get("solution"), dict) else {}
     if raw is None:
         raw = solution.get("objective")
     answers, infeasible = objective_answers(raw)

@@ -105,7 +105,7 @@ def build_messages(problem_text: str, tables: dict[str, str] | None = None) -> l
 
 def extract_code(response: str) -> str:
     """The longest fenced code block, or the whole response when it has no fence."""
-    blocks = _FENCE.findall(response)
+    blocks: list[str] = _FENCE.findall(response)
     if blocks:
         return max(blocks, key=len).strip() + "\n"
     open_fence = re.search(r"```(?:python|py)?[ \t]*\n(.*)", response, re.DOTALL)

@@ -45,7 +45,7 @@ def _solutions_csv(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _mps_problem(
-    loader: Loader, root: Path, status: str, name: str, value: float | None, meta: dict
+    loader: Loader, root: Path, status: str, name: str, value: float | None, meta: dict[str, str]
 ) -> Problem:
     mps = next(
         (
@@ -57,13 +57,14 @@ def _mps_problem(
     )
     if mps is None:
         raise SkipRecord("missing mps file", name)
+    answers: dict[str, float | None]
     if status in {"opt", "best"} and value is not None:
         answers, infeasible = {OBJECTIVE_KEY: value}, False
     elif status == "inf":
         answers, infeasible = {OBJECTIVE_KEY: None}, True
     else:
         raise SkipRecord(f"unscorable reference ({status})", name)
-    extra = {"mps_path": str(mps), "solu_status": status}
+    extra: dict[str, Any] = {"mps_path": str(mps), "solu_status": status}
     extra.update({k: meta[k] for k in ("miplib2017_set", "tier", "highs_solve_s", "miplib_nl") if k in meta})
     return Problem(
         id=f"{loader.name}:{name}",

@@ -161,12 +161,13 @@ def json_safe(obj: Any) -> Any:
 def _verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:
     if verdict is None:
         return None
-    out = {"rule": verdict.rule, "correct": verdict.correct, "reason": verdict.reason,
+    out: dict[str, Any] = {"rule": verdict.rule, "correct": verdict.correct, "reason": verdict.reason,
            "details": {k: dataclasses.asdict(v) for k, v in verdict.details.items()},
            "unmapped_keys": list(verdict.unmapped_keys)}
     if verdict.alternative_checked:
         out["alternative_optimum"] = verdict.alternative_optimum
-    return json_safe(out)
+    encoded: dict[str, Any] = json_safe(out)
+    return encoded
 
 
 def _verdict(raw: Any) -> Verdict | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from optcopilot.ir.numbers import NumberError, checked_int
@@ -203,8 +204,8 @@ class _Converter:
                 return Num(1.0 if node.value else 0.0)
             case ast.Constant(value=int() | float()):
                 return Num(self.number(node))
-            case ast.Constant(value=str()):
-                return Str(node.value)
+            case ast.Constant(value=str(text)):
+                return Str(text)
             case ast.Name(id=name):
                 if name.startswith("_"):
                     raise self._fail(node, "names may not start with an underscore")
@@ -246,10 +247,13 @@ class _Converter:
 
     def number(self, node: ast.Constant) -> float:
         """A numeric literal: integers beyond MAX_INT_DIGITS digits and literals that overflow are refused."""
+        raw = node.value
+        if not isinstance(raw, int | float):
+            raise ExprSyntaxError(f"{raw!r} is not a number in {self.text[:80]!r}")
         try:
-            if isinstance(node.value, int):
-                return checked_int(node.value)
-            value = float(node.value)
+            if isinstance(raw, int):
+                return checked_int(raw)
+            value = float(raw)
         except NumberError as exc:
             raise ExprSyntaxError(f"{exc} in {self.text[:80]!r}") from None
         if not math.isfinite(value):
@@ -327,7 +331,7 @@ def _chain_length(node: ast.AST) -> int:
     return count
 
 
-def walk(node: Node):
+def walk(node: Node) -> Iterator[Node]:
     """Yield every node of the tree, parents first, including generator domains and conditions."""
     stack: list[Node] = [node]
     while stack:

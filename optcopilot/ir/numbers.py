@@ -27,7 +27,7 @@ def checked_int(value: int) -> float:
     return float(value)
 
 
-def checked_float(value: float) -> float:
+def checked_float(value: float | complex) -> float:
     """The float itself; NaN and complex values refused (infinities pass: the caller decides)."""
     if isinstance(value, complex):
         raise NumberError("a complex number is not a value a model can use")

@@ -142,11 +142,11 @@ class _Latex:
                 op = {"sum": r"\sum", "prod": r"\prod", "min": r"\min", "max": r"\max"}[f]
                 return f"{op}_{{{self.domain(gens)}}} {self.show(body, 2)}", 2
             case Compare(ops=ops, operands=operands):
-                sym = {"<=": r"\le", ">=": r"\ge", "==": "=", "<": "<", ">": ">", "!=": r"\ne", "in": r"\in",
-                       "not in": r"\notin"}
+                symbols = {"<=": r"\le", ">=": r"\ge", "==": "=", "<": "<", ">": ">", "!=": r"\ne", "in": r"\in",
+                           "not in": r"\notin"}
                 parts = [self.show(operands[0], 0)]
                 for op, rhs in zip(ops, operands[1:], strict=True):
-                    parts.append(f"{sym[op]} {self.show(rhs, 0)}")
+                    parts.append(f"{symbols[op]} {self.show(rhs, 0)}")
                 return " ".join(parts), 0
             case BoolOp(op=op, values=vals):
                 return (r" \land " if op == "and" else r" \lor ").join(self.show(v, 1) for v in vals), 0

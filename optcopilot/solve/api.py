@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from optcopilot.compile.capabilities import REGISTRY, UnknownSolverError, capabilities, choose_solver
@@ -31,7 +32,7 @@ def get_solver(name: str) -> Solver:
     """The route for a solver name (`pyomo:NAME` included); UnknownSolverError for others."""
     caps = capabilities(name)
     module, cls = caps.route.split(":")
-    route = getattr(importlib.import_module(module), cls)
+    route: Callable[..., Solver] = getattr(importlib.import_module(module), cls)
     return route(name.split(":", 1)[1]) if caps.name == "pyomo" else route()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from optcopilot.compile.capabilities import REGISTRY, SolverFeature
@@ -68,7 +69,8 @@ def dispatch(solver: str, target: str, instance: Instance, time_limit: float,
         isolate = not ortools_loaded() or highspy_loaded()
     if not isolate:
         module, func = target.split(":")
-        return getattr(importlib.import_module(module), func)(instance, time_limit, **options)
+        run: Callable[..., Result] = getattr(importlib.import_module(module), func)
+        return run(instance, time_limit, **options)
     budget = float(options.get("max_time_in_seconds", time_limit))
     try:
         call = (target, (instance, time_limit), options)

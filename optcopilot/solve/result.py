@@ -98,7 +98,8 @@ class Result:
         out["status"] = self.status.value
         if not with_log:
             out.pop("log")
-        return _clean(out)
+        cleaned: dict[str, Any] = _clean(out)
+        return cleaned
 
 
 def _clean(obj: Any) -> Any:

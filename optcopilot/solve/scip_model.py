@@ -7,7 +7,7 @@ import math
 import os
 import tempfile
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -122,7 +122,7 @@ def build_scip(instance: Instance, rows: Sequence[int] | None = None, with_objec
             continue
         model.addCons(cons, name=row.label)
     if with_objective:
-        sense = "maximize" if instance.sense == "maximize" else "minimize"
+        sense: Literal["minimize", "maximize"] = "maximize" if instance.sense == "maximize" else "minimize"
         obj = instance.objective
         expr = scip_expr(obj, xs)
         if isinstance(obj, float | int) or (isinstance(obj, Poly) and obj.degree() <= 1):
