@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from optcopilot.eval.config import EvalConfig
@@ -42,8 +43,9 @@ def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> E
     if backend is None:
         raise LLMError("no LLM backend")
     rec = MODE.new_record(problem, cfg)
+    tables: dict[str, str | Path] = dict(problem.tables)
     # the evaluated dataset's own items are never shown as worked examples (near-duplicates are dropped too)
-    outcome = formulate_and_solve(problem.text, backend, tables=problem.tables or None, samples=cfg.samples,
+    outcome = formulate_and_solve(problem.text, backend, tables=tables or None, samples=cfg.samples,
                                   time_limit=cfg.time_limit, llm_timeout=cfg.llm_timeout,
                                   techniques=Techniques.parse(cfg.techniques),
                                   exclude_sources=excluded_sources(cfg.dataset))
