@@ -25,12 +25,10 @@ Files without names get `c1..cN` and `r1..rM`.
 
 from __future__ import annotations
 
-import gzip
 import math
 import os
 import re
 import tempfile
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,6 +39,7 @@ import numpy as np
 
 from optcopilot.compile.instance import Instance, ProblemClass, instantiate
 from optcopilot.compile.to_highs import NotLinearError, build_highs
+from optcopilot.io.file_check import IncompleteFileError, check_complete, check_readable
 from optcopilot.ir.model import (
     ConstraintDef,
     Domain,
@@ -107,16 +106,23 @@ def read_model_file(path: str | os.PathLike[str], name: str | None = None) -> Fo
     """Read an `.mps`, `.mps.gz` or `.lp` file into a Formulation (see the module docstring)."""
     p = Path(path)
     suffix = _suffix(p, READ_SUFFIXES)
-    _check_readable(p)
+    try:
+        check_readable(p)
+    except IncompleteFileError as exc:
+        raise ModelFileError(str(exc)) from None
+    kind = "LP" if suffix == ".lp" else "MPS"
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     status = h.readModel(str(p))
-    kind = "LP" if suffix == ".lp" else "MPS"
     if status == highspy.HighsStatus.kError:
         raise ModelFileError(f"cannot read {p.name} as {kind}: {_read_error(p)}")
     model = h.getModel()
     if model.lp_.num_col_ == 0:
         raise ModelFileError(f"{p.name} holds no columns (not an {kind} model?)")
+    try:
+        check_complete(p, kind)  # HiGHS reads a truncated file as a smaller model
+    except IncompleteFileError as exc:
+        raise ModelFileError(str(exc)) from None
     stem = p.name[: -len(suffix)] or "model"
     return formulation_from_lp(model.lp_, model.hessian_, name or stem, source=p.name)
 
@@ -127,27 +133,6 @@ def _suffix(p: Path, allowed: tuple[str, ...]) -> str:
         if low.endswith(suffix):
             return suffix
     raise ModelFileError(f"{p.name}: unsupported file type (use {', '.join(allowed)})")
-
-
-def _check_readable(p: Path) -> None:
-    if not p.exists():
-        raise ModelFileError(f"model file not found: {p}")
-    if not p.is_file():
-        raise ModelFileError(f"not a file: {p}")
-    try:
-        if p.name.lower().endswith(".gz"):
-            with gzip.open(p, "rb") as fh:
-                head = fh.read(4096)
-        else:
-            with open(p, "rb") as fh:
-                head = fh.read(4096)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise ModelFileError(f"cannot read {p.name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
-            from None
-    if not head.strip():
-        raise ModelFileError(f"{p.name} is empty")
-    if b"\x00" in head:
-        raise ModelFileError(f"{p.name} is a binary file, not a text model file")
 
 
 def _read_error(p: Path) -> str:
