@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from optcopilot.eval.config import CONFIG_FILE, load_config
+from optcopilot.eval.equivalence_report import equivalence_cells, equivalence_lines, equivalence_summary
 from optcopilot.eval.records import Category, EvalRecord
 from optcopilot.eval.reference_report import reference_lines, reference_summary
 from optcopilot.eval.store import RESULTS_FILE, read_records, unique_records
@@ -95,6 +96,7 @@ def summarize(records: Sequence[EvalRecord], config: Mapping[str, Any] | None = 
         "reference_keys": {"total": ref_keys, "unmapped": unmapped,
                            "problems_with_unmapped": sum(bool(r.unmapped_keys) for r in with_pred)},
         "reference_check": reference_summary(recs, dataset),
+        "equivalence": equivalence_summary(recs),
     }
 
 
@@ -153,6 +155,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
             lines.append(f"| {cat} | {count} | {_pct(count / s['n'] if s['n'] else None)} |")
     lines += _alternatives_lines(s.get("alternative_optima"))
     lines += reference_lines(s.get("reference_check"))
+    lines += equivalence_lines(s.get("equivalence"))
     tok, sec, keys = s["tokens"], s["seconds"], s["reference_keys"]
     lines += [
         "",
@@ -230,6 +233,10 @@ def compare_runs(dirs: Sequence[str | Path]) -> str:
         ("other optimum (verified)", [_alt_cell(s.get("alternative_optima")) for s in summaries]),
         ("unmapped keys", [f"{s['reference_keys']['unmapped']}/{s['reference_keys']['total']}" for s in summaries]),
     ]
+    if any(s.get("equivalence") for s in summaries):
+        cells = [equivalence_cells(s.get("equivalence")) for s in summaries]
+        rows += [("equivalent (optimal / feasible level)", [c[0] for c in cells]),
+                 ("right value not equiv. / equiv. wrong value / undecided", [c[1] for c in cells])]
     lines = ["| | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
     lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from optcopilot.eval.config import EvalConfig
+from optcopilot.eval.equivalence_grading import grade_equivalence
 from optcopilot.eval.grading import check_alternative_optimum, grade
 from optcopilot.eval.keymap import Prediction
 from optcopilot.eval.modes.base import EvalMode
@@ -71,6 +72,7 @@ def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> E
     grade(rec, problem, prediction, MODE.rule_for(cfg), failure_category(outcome.error_kind, rec.status))
     if formulation is not None:
         check_alternative_optimum(rec, problem, formulation, cfg.time_limit)
+    grade_equivalence(rec, problem, formulation, cfg.time_limit)
     return rec
 
 
