@@ -1,8 +1,9 @@
 """Shared small test problems with known answers (in the spirit of CVXPY's solver_test_helpers).
 
 Each `Problem` holds a Formulation, the expected termination, the expected optimal objective (None
-unless optimal), its problem class and whether CP-SAT can solve it exactly. Solver tests loop over
-`PROBLEMS` and over every solver that applies (see `applicable`).
+unless optimal), its problem class and whether CP-SAT can solve it exactly. `tests/solve/test_problems.py`
+runs every problem on every solver route that applies (the `solver_route` fixture of `tests/conftest.py`
+and `applicable`); `check` is the one assertion every route's answer must pass (linopy's `testing.py`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from optcopilot.compile.capabilities import capabilities, required_features
-from optcopilot.compile.instance import Instance
+from optcopilot.compile.instance import Instance, instantiate
 from optcopilot.ir.model import Formulation
 from optcopilot.solve.base import Solver
-from optcopilot.solve.result import Termination
+from optcopilot.solve.result import Result, Termination
 
 
 @dataclass(frozen=True)
@@ -205,8 +208,39 @@ CP_0 = Problem("cp_0", _f({
                      "forall": "r in R"}],
 }), Termination.OPTIMAL, 13.0, "MILP", cp_friendly=True)
 
+ASSIGN_COST = [[7, 3, 9], [2, 8, 6], [5, 4, 1]]
+ASSIGNMENT = Problem("assignment", _f({
+    "name": "assignment",
+    "sets": [{"name": "W", "elements": ["ann", "bob", "cy"]}, {"name": "T", "range": [1, 3]}],
+    "parameters": [{"name": "cost", "index": ["W", "T"], "value": ASSIGN_COST}],
+    "variables": [{"name": "x", "index": ["W", "T"], "domain": "binary"}],
+    "objective": {"sense": "minimize", "expression": "sum(cost[w, t] * x[w, t] for w in W for t in T)"},
+    "constraints": [
+        {"name": "one_task", "forall": "w in W", "expression": "sum(x[w, t] for t in T) == 1"},
+        {"name": "one_worker", "forall": "t in T", "expression": "sum(x[w, t] for w in W) == 1"},
+    ],
+}), Termination.OPTIMAL, 6.0, "MILP", cp_friendly=True)  # ann-2, bob-1, cy-3 (3 + 2 + 1)
+
+PURE_INTEGER = Problem("pure_integer", _f({
+    "name": "pure_integer",
+    "variables": [{"name": v, "domain": "integer", "lb": -10, "ub": 10} for v in ("a", "b", "c")],
+    "objective": {"sense": "maximize", "expression": "3 * a - 2 * b + c - 4"},
+    "constraints": [
+        {"name": "total", "expression": "a + b + c == 7"},
+        {"name": "spread", "expression": "-3 <= a - b <= 2"},
+        {"name": "mix", "expression": "2 * a + 3 * c <= 15"},
+        {"name": "strict", "expression": "c > -2"},
+    ],
+}), Termination.OPTIMAL, 6.0, "MILP", cp_friendly=True)  # brute force in tests/solve/test_cpsat.py
+
+INFEASIBLE_INT = Problem("infeasible_int", _f({
+    "variables": [{"name": "x", "domain": "integer", "ub": 10}],
+    "objective": {"sense": "minimize", "expression": "x"},
+    "constraints": [{"name": "odd", "expression": "2 * x == 3"}],
+}), Termination.INFEASIBLE, None, "MILP", cp_friendly=True)
+
 PROBLEMS: list[Problem] = [LP_0, LP_1, LP_2, LP_INFEASIBLE, LP_UNBOUNDED, MILP_0, MILP_1, QP_0, NLP_0, NLP_1, NLP_2,
-                           NLP_3, MINLP_0, CP_0]
+                           NLP_3, MINLP_0, CP_0, ASSIGNMENT, PURE_INTEGER, INFEASIBLE_INT]
 BY_NAME = {p.name: p for p in PROBLEMS}
 
 
@@ -221,3 +255,39 @@ def applicable(solver: type[Solver], name: str, instance: Instance) -> str | Non
     if not solver.available():
         return f"{name} is not available here"
     return None
+
+
+_INSTANCES: dict[str, Instance] = {}
+
+
+def instance_of(problem: Problem) -> Instance:
+    """The grounded instance of a shared problem (built once per test session)."""
+    if problem.name not in _INSTANCES:
+        _INSTANCES[problem.name] = instantiate(problem.formulation)
+    return _INSTANCES[problem.name]
+
+
+def tolerance(problem: Problem) -> dict[str, float]:
+    """LP/MILP answers are exact to solver precision; NLP answers carry SCIP's 1e-6 feasibility slack."""
+    if problem.problem_class in ("NLP", "MINLP"):
+        return {"rel": 1e-5, "abs": 1e-6}
+    return {"rel": 1e-6, "abs": 1e-6}
+
+
+def check(problem: Problem, result: Result, strict_status: bool = True) -> None:
+    """The answer every route must give: the expected status, objective and one value per variable.
+
+    With `strict_status=False` an infeasible or unbounded problem may also be INFEASIBLE_OR_UNBOUNDED.
+    """
+    allowed = {problem.status}
+    if not strict_status and problem.status in (Termination.INFEASIBLE, Termination.UNBOUNDED):
+        allowed.add(Termination.INFEASIBLE_OR_UNBOUNDED)
+    assert result.status in allowed, (problem.name, result.status, result.message)
+    if problem.objective is not None:
+        assert result.objective == pytest.approx(problem.objective, **tolerance(problem)), problem.name
+        assert list(result.variables) == instance_of(problem).names
+
+
+def rows_of(iis: list[str]) -> set[str]:
+    """The constraint rows of an IIS (without its `bound:` entries)."""
+    return {entry for entry in iis if not entry.startswith("bound:")}

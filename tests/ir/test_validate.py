@@ -83,10 +83,3 @@ def test_data_issue_classes(over, code, words):
 def test_messages_name_the_element():
     err = issues_of(build(constraints=[{"name": "budget", "expression": "q <= 1"}]))
     assert str(err).startswith("constraint 'budget': unknown symbol 'q'")
-
-
-def test_missing_param_entry_uses_default_or_reports():
-    f = build(parameters=[{"name": "c", "index": ["I"], "value": {"a": 3}, "default": 7},
-                          {"name": "cap", "value": 10}])
-    inst = instantiate(f)
-    assert inst.objective[(inst.names.index("x[b]"),)] == 7

@@ -14,36 +14,8 @@ from optcopilot.ir.model import Formulation
 from optcopilot.solve.api import get_solver, solve
 from optcopilot.solve.cpsat import CpSatSolver
 from optcopilot.solve.result import Result, Termination
-from tests.problems import BY_NAME, PROBLEMS, applicable
+from tests.problems import ASSIGN_COST, BY_NAME, PROBLEMS, applicable
 
-ASSIGN_COST = [[7, 3, 9], [2, 8, 6], [5, 4, 1]]
-ASSIGNMENT = Formulation.model_validate({
-    "name": "assignment",
-    "sets": [{"name": "W", "elements": ["ann", "bob", "cy"]}, {"name": "T", "range": [1, 3]}],
-    "parameters": [{"name": "cost", "index": ["W", "T"], "value": ASSIGN_COST}],
-    "variables": [{"name": "x", "index": ["W", "T"], "domain": "binary"}],
-    "objective": {"sense": "minimize", "expression": "sum(cost[w, t] * x[w, t] for w in W for t in T)"},
-    "constraints": [
-        {"name": "one_task", "forall": "w in W", "expression": "sum(x[w, t] for t in T) == 1"},
-        {"name": "one_worker", "forall": "t in T", "expression": "sum(x[w, t] for w in W) == 1"},
-    ],
-})
-PURE_INTEGER = Formulation.model_validate({
-    "name": "pure_integer",
-    "variables": [{"name": v, "domain": "integer", "lb": -10, "ub": 10} for v in ("a", "b", "c")],
-    "objective": {"sense": "maximize", "expression": "3 * a - 2 * b + c - 4"},
-    "constraints": [
-        {"name": "total", "expression": "a + b + c == 7"},
-        {"name": "spread", "expression": "-3 <= a - b <= 2"},
-        {"name": "mix", "expression": "2 * a + 3 * c <= 15"},
-        {"name": "strict", "expression": "c > -2"},
-    ],
-})
-INFEASIBLE_INT = Formulation.model_validate({
-    "variables": [{"name": "x", "domain": "integer", "ub": 10}],
-    "objective": {"sense": "minimize", "expression": "x"},
-    "constraints": [{"name": "odd", "expression": "2 * x == 3"}],
-})
 EMPTY_DOMAIN = Formulation.model_validate({
     "variables": [{"name": "x", "domain": "integer", "lb": 0.2, "ub": 0.8},
                   {"name": "y", "domain": "integer", "ub": 2}],
@@ -87,10 +59,7 @@ def _brute_force_assignment() -> float:
 
 # name -> (formulation, solve_cpsat options)
 CASES: dict[str, tuple[Formulation, dict]] = {
-    **{p.name: (p.formulation, {}) for p in PROBLEMS if p.cp_friendly},
-    "assignment": (ASSIGNMENT, {}),
-    "pure_integer": (PURE_INTEGER, {}),
-    "infeasible_int": (INFEASIBLE_INT, {}),
+    **{p.name: (p.formulation, {}) for p in PROBLEMS if p.cp_friendly},  # assignment, pure_integer, ...
     "empty_domain": (EMPTY_DOMAIN, {}),
     "constant_objective": (CONSTANT_OBJECTIVE, {}),
     "no_time": (HARD_KNAPSACK, {"max_deterministic_time": 0.0}),
@@ -137,7 +106,7 @@ def test_optimum_matches_highs_and_is_feasible(name: str, results: dict[str, Res
 
 
 def test_known_optima(results: dict[str, Result]) -> None:
-    assert results["pure_integer"].objective == _brute_force_pure_integer()
+    assert results["pure_integer"].objective == _brute_force_pure_integer() == BY_NAME["pure_integer"].objective
     assert results["assignment"].objective == _brute_force_assignment()
     for p in PROBLEMS:
         if p.cp_friendly:
@@ -214,9 +183,10 @@ def test_public_routes_run_isolated_and_agree() -> None:
     assert isinstance(solver, CpSatSolver) and CpSatSolver.available()
     result = solver.solve(instantiate(BY_NAME["milp_0"].formulation), time_limit=10)
     assert result.status == Termination.OPTIMAL and result.objective == pytest.approx(25.0)
-    via_api = solve(ASSIGNMENT, solver="cpsat", time_limit=10)
+    assignment = BY_NAME["assignment"].formulation
+    via_api = solve(assignment, solver="cpsat", time_limit=10)
     assert via_api.solver == "cpsat" and via_api.objective == _brute_force_assignment()
-    assert solve(ASSIGNMENT, solver="highs").objective == via_api.objective
+    assert solve(assignment, solver="highs").objective == via_api.objective
 
 
 def test_in_process_request_with_highspy_loaded_is_a_clear_error() -> None:

@@ -1,79 +1,20 @@
-"""Every shared test problem on every applicable solver; SCIP route specifics (backends, limits, errors)."""
+"""SCIP route specifics: both backends, log and bound, functions, limits, errors (shared problems: test_problems.py)."""
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
 
 import numpy as np
 import pytest
 
-from optcopilot.compile.instance import Instance, instantiate
+from optcopilot.compile.instance import instantiate
 from optcopilot.ir.model import Formulation
-from optcopilot.solve.api import SOLVERS, solve
-from optcopilot.solve.base import Solver
+from optcopilot.solve.api import solve
 from optcopilot.solve.result import Termination
 from optcopilot.solve.scip import ScipSolver
 from optcopilot.solve.scip_model import build_scip, scip_expr
-from tests.problems import BY_NAME, PROBLEMS, Problem, applicable
-
-_INSTANCES: dict[str, Instance] = {}
-
-
-def instance_of(problem: Problem) -> Instance:
-    if problem.name not in _INSTANCES:
-        _INSTANCES[problem.name] = instantiate(problem.formulation)
-    return _INSTANCES[problem.name]
-
-
-def solver_class(name: str) -> type[Solver]:
-    module, cls = SOLVERS[name].split(":")
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        pytest.skip(f"solver module {module} is missing ({exc})")
-    return getattr(mod, cls)
-
-
-def tolerance(problem: Problem) -> dict[str, float]:
-    """LP/MILP answers are exact to solver precision; NLP answers carry SCIP's 1e-6 feasibility slack."""
-    if problem.problem_class in ("NLP", "MINLP"):
-        return {"rel": 1e-5, "abs": 1e-6}
-    return {"rel": 1e-6, "abs": 1e-6}
-
-
-def check(problem: Problem, result, strict_status: bool = True) -> None:
-    allowed = {problem.status}
-    if not strict_status and problem.status in (Termination.INFEASIBLE, Termination.UNBOUNDED):
-        allowed.add(Termination.INFEASIBLE_OR_UNBOUNDED)
-    assert result.status in allowed, (problem.name, result.status, result.message)
-    if problem.objective is not None:
-        assert result.objective == pytest.approx(problem.objective, **tolerance(problem)), problem.name
-        inst = instance_of(problem)
-        assert list(result.variables) == inst.names
-
-
-@pytest.mark.parametrize("solver_name", sorted(SOLVERS))
-@pytest.mark.parametrize("problem", PROBLEMS, ids=lambda p: p.name)
-def test_problem_on_solver(problem: Problem, solver_name: str) -> None:
-    cls = solver_class(solver_name)
-    inst = instance_of(problem)
-    reason = applicable(cls, solver_name, inst)
-    if reason:
-        pytest.skip(reason)
-    result = cls().solve(inst, time_limit=20)
-    check(problem, result, strict_status=solver_name in ("highs", "scip"))
-    assert result.seconds < 20
-    if solver_name == "scip":
-        assert "Pyomo scip_direct" in result.message and "pyscipopt" not in result.message
-
-
-def test_problem_classes_and_cp_flags() -> None:
-    for p in PROBLEMS:
-        inst = instance_of(p)
-        assert inst.problem_class().value == p.problem_class, p.name
-        assert inst.is_cp_friendly() == p.cp_friendly, p.name
+from tests.problems import BY_NAME, PROBLEMS, Problem, check, instance_of
 
 
 @pytest.mark.parametrize("problem", [p for p in PROBLEMS if p.problem_class != "MILP" or p.name == "milp_1"],
