@@ -27,6 +27,7 @@ import re
 from typing import Any
 
 from optcopilot.ir.model import ConstraintDef, Formulation, ObjectiveDef, ParamDef, SetDef, VarDef
+from optcopilot.ir.numbers import MAX_INT_DIGITS
 
 MAX_DSL_CHARS = 100_000
 DOMAINS = {"continuous": "continuous", "integer": "integer", "binary": "binary", "real": "continuous",
@@ -37,6 +38,8 @@ _FOLD_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mu
              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 MAX_FOLD_EXPONENT = 64
 MAX_FOLD_MAGNITUDE = 1e300
+MAX_INLINED_NODES = 20_000  # syntax nodes of an expression once named expressions are substituted
+MAX_LOOP_DEPTH = 10  # nested for-loops (and generator clauses) around one constraint
 
 
 class DSLError(ValueError):
@@ -65,9 +68,18 @@ def parse_dsl(text: str) -> Formulation:
     except (ValueError, RecursionError, MemoryError):
         raise DSLError("cannot parse the model text") from None
     builder = _Builder()
-    for stmt in tree.body:
-        builder.statement(stmt, loops=[])
-    return builder.build()
+    try:
+        for stmt in tree.body:
+            builder.statement(stmt, loops=[])
+        return builder.build()
+    except DSLError:
+        raise
+    except RecursionError:
+        raise DSLError("the model nests too deeply to read") from None
+    except (OverflowError, MemoryError):
+        raise DSLError("a number or expression in the model is too large") from None
+    except ValueError as exc:  # e.g. pydantic's check of a declaration
+        raise DSLError(f"invalid model: {str(exc).splitlines()[0][:200]}") from None
 
 
 def declared_names(code: str) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
@@ -111,6 +123,8 @@ def literal(node: ast.AST) -> Any:
             isinstance(node, ast.Constant) and node.value is None):
         if isinstance(node.value, bool):
             return int(node.value)
+        if isinstance(node.value, int) and abs(node.value) >= 10**MAX_INT_DIGITS:
+            raise _fail(node, f"integer too large (limit {MAX_INT_DIGITS} digits)")
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         inner = literal(node.operand)
@@ -161,6 +175,7 @@ class _Builder:
         self.constraints: list[ConstraintDef] = []
         self.names: set[str] = set()
         self.aliases: dict[str, ast.expr] = {}
+        self.alias_sizes: dict[str, int] = {}  # syntax nodes of each alias, substituted
 
     def build(self) -> Formulation:
         if self.objective is None:
@@ -217,6 +232,8 @@ class _Builder:
     def loop(self, stmt: ast.For, loops: list[str]) -> None:
         if stmt.orelse:
             raise _fail(stmt, "for-else is not allowed")
+        if len(loops) >= MAX_LOOP_DEPTH:
+            raise _fail(stmt, f"for-loops nest deeper than {MAX_LOOP_DEPTH} levels")
         target = ast.unparse(stmt.target)
         if not re.fullmatch(r"\(?[A-Za-z]\w*(\s*,\s*[A-Za-z]\w*)*\)?", target):
             raise _fail(stmt.target, "loop targets must be plain names")
@@ -257,6 +274,7 @@ class _Builder:
         try:
             number = literal(value)
         except DSLError:
+            self.alias_sizes[name] = self._inlined_size(value)
             self.aliases[name] = self.inline(value)  # `area = x*y`: a named expression, inlined where used
             return
         if not isinstance(number, int | float):
@@ -298,6 +316,9 @@ class _Builder:
         """A copy of `node` with named expressions (aliases) substituted, as syntax only."""
         if not self.aliases:
             return node
+        if self._inlined_size(node) > MAX_INLINED_NODES:
+            raise _fail(node, f"with its named expressions substituted, this expression has more than "
+                        f"{MAX_INLINED_NODES} parts; write it more simply")
         aliases = self.aliases
 
         class _Sub(ast.NodeTransformer):
@@ -307,6 +328,12 @@ class _Builder:
         import copy
 
         return _Sub().visit(copy.deepcopy(node))  # type: ignore[no-any-return]
+
+    def _inlined_size(self, node: ast.expr) -> int:
+        """Syntax nodes of `node` once aliases are substituted, computed without substituting."""
+        sizes = self.alias_sizes
+        return sum(sizes.get(sub.id, 1) if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) else 1
+                   for sub in ast.walk(node))
 
     def text(self, node: ast.expr) -> str:
         return ast.unparse(self.inline(node))
