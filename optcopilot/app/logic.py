@@ -319,7 +319,7 @@ def generated_code(f: Formulation) -> dict[str, tuple[str, str | None]]:
 
 # ----------------------------------------------------------------------------------------------- equivalence
 def check_equivalence(candidate: Formulation, reference: Formulation) -> dict[str, Any]:
-    """Verdict, method, mapping and evidence; raises AppInputError when the check fails."""
+    """Both verdict levels, method, map, certificates and evidence; AppInputError when the check fails."""
     try:
         report = equivalence_report(candidate, reference, use_llm=False)
     except FormulationError as exc:
@@ -328,11 +328,54 @@ def check_equivalence(candidate: Formulation, reference: Formulation) -> dict[st
         raise AppInputError(f"equivalence check failed: {type(exc).__name__}: {exc}") from None
     return {
         "equivalent": report.equivalent,
+        "feasible": report.feasible.equivalent,
         "method": report.method,
         "mapping": report.mapping,
+        "certificate": report.certificate,
+        "feasible_certificate": report.feasible.certificate,
         "evidence": report.evidence,
+        "equivamap_convention": report.equivamap_convention,
         "seconds": report.seconds,
     }
+
+
+REFERENCE_DATASETS = ("nlp4lp", "miplib-nl")
+"""Benchmarks whose problems carry a machine-readable reference formulation (see datasets/REFERENCES.md)."""
+
+
+def reference_datasets() -> list[str]:
+    """The benchmarks with reference formulations that are present in the shared data directory."""
+    return [name for name in REFERENCE_DATASETS if name in list_benchmark_datasets()]
+
+
+def benchmark_reference(dataset: str, problem_id: str) -> Formulation:
+    """A benchmark problem's reference formulation (imported, never executed); AppInputError with the reason."""
+    from optcopilot.eval.equivalence_grading import reference_for
+
+    try:
+        problem = next((p for p in load_dataset(dataset) if str(p.id) == problem_id), None)
+    except Exception as exc:
+        raise AppInputError(f"cannot load benchmark {dataset!r}: {exc}") from None
+    if problem is None:
+        raise AppInputError(f"no problem {problem_id!r} in {dataset}")
+    found = reference_for(problem)
+    if found is None:
+        raise AppInputError(f"{dataset} has no reference formulations")
+    formulation, info = found
+    if formulation is None:
+        raise AppInputError(f"the reference of {problem_id} cannot be imported: {info.get('failure')}")
+    return formulation
+
+
+def mapping_rows(mapping: dict[str, Any], limit: int = 200) -> list[dict[str, str]]:
+    """The verified variable map as table rows: one variable = an affine combination of the other's."""
+    rows = []
+    for name, entry in list((mapping.get("variables") or {}).items())[:limit]:
+        terms = " + ".join(f"{c:g}·{v}" for v, c in entry.get("terms", {}).items()) or "0"
+        if entry.get("constant"):
+            terms += f" + {entry['constant']:g}"
+        rows.append({"variable": name, "equals": terms})
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------ formulating

@@ -386,21 +386,55 @@ def show_whatif(f: Formulation, settings: dict[str, Any]) -> None:
     st.button("Re-solve edited JSON", key="resolve_json", on_click=_on_resolve_json, args=(settings,))
 
 
+def _reference_picker() -> tuple[str, str] | None:
+    """Pick a benchmark problem with a reference (the current benchmark problem is preselected when it has one)."""
+    datasets = logic.reference_datasets()
+    if not datasets:
+        st.caption("No benchmark with reference formulations found (NLP4LP, MIPLIB-NL; set OPTCOPILOT_DATA_DIR).")
+        return None
+    current = st.session_state.get("bench_ds")
+    cols = st.columns(2)
+    ds = cols[0].selectbox("Benchmark with references", datasets, key="equiv_ref_ds",
+                           index=datasets.index(current) if current in datasets else 0)
+    try:
+        ids = list(_benchmark_problems(ds))
+    except logic.AppInputError as exc:
+        st.error(str(exc))
+        return None
+    pid_now = st.session_state.get("bench_pid") if current == ds else None
+    pid = cols[1].selectbox("Problem", ids, key="equiv_ref_pid", index=ids.index(pid_now) if pid_now in ids else 0)
+    return (ds, pid) if pid else None
+
+
 def show_equivalence(f: Formulation) -> None:
-    st.caption("Compare this model with a reference model (IR JSON, MPS or LP).")
-    upload = st.file_uploader("Reference model", type=["json", "mps", "lp", "gz"], key="equiv_upload")
-    pasted = st.text_area("…or paste a reference IR JSON", key="equiv_paste", height=120)
+    st.caption("Compare this model with a reference model: a benchmark problem's reference formulation, or your "
+               "own (IR JSON, MPS or LP).")
+    source = st.radio("Reference", ["upload or paste", "benchmark reference"], key="equiv_source", horizontal=True)
+    upload = pasted = picked = None
+    if source == "upload or paste":
+        upload = st.file_uploader("Reference model", type=["json", "mps", "lp", "gz"], key="equiv_upload")
+        pasted = st.text_area("…or paste a reference IR JSON", key="equiv_paste", height=120)
+    else:
+        picked = _reference_picker()
     if st.button("Check equivalence", key="equiv_run"):
         try:
-            if upload is not None:
+            if source == "benchmark reference":
+                if picked is None:
+                    raise logic.AppInputError("pick a benchmark problem with a reference formulation")
+                reference = logic.benchmark_reference(*picked)
+            elif upload is not None:
                 reference = logic.load_model_upload(upload.name, upload.getvalue())
             else:
-                reference = logic.parse_ir_text(pasted)
+                reference = logic.parse_ir_text(pasted or "")
             with st.spinner("Checking…"):
                 st.session_state["equiv"] = {"report": logic.check_equivalence(f, reference)}
         except logic.AppInputError as exc:
             st.session_state["equiv"] = {"error": str(exc)}
-    equiv = st.session_state.get("equiv")
+    show_equivalence_verdict(st.session_state.get("equiv"))
+
+
+def show_equivalence_verdict(equiv: dict[str, Any] | None) -> None:
+    """Both levels with their certificates, the variable map as a table, then the raw evidence."""
     if not equiv:
         return
     if "error" in equiv:
@@ -410,13 +444,26 @@ def show_equivalence(f: Formulation) -> None:
     verdict = report["equivalent"]
     text = {True: "Equivalent", False: "Not equivalent"}.get(verdict, "Undecided")
     (st.success if verdict else st.warning)(f"{text} (method: {report['method'] or '?'})")
-    if report.get("mapping"):
-        st.markdown("**Variable mapping**")
-        st.json(report["mapping"], expanded=False)
+    levels = (("Optimal level (optima map to optima)", report["equivalent"], report.get("certificate")),
+              ("Feasible level (feasible sets correspond, objective kept)", report.get("feasible"),
+               report.get("feasible_certificate")))
+    for title, value, cert in levels:
+        word = {True: "equivalent", False: "not equivalent"}.get(value, "undecided")  # type: ignore[arg-type]
+        line = f"**{title}:** {word}"
+        if cert:
+            line += f" — {cert.get('reason', '')} (rules out {cert.get('class', '')})"
+        st.markdown(line)
+    st.caption("EquivaMap convention (no verified map = not equivalent): "
+               + ("equivalent" if report.get("equivamap_convention") else "not equivalent"))
+    rows = logic.mapping_rows(report.get("mapping") or {})
+    if rows:
+        direction = (report.get("mapping") or {}).get("direction", "")
+        st.markdown(f"**Variable map** ({direction})")
+        st.dataframe(rows, hide_index=True, use_container_width=True)
     if report.get("evidence"):
         st.markdown("**Evidence**")
         evidence = report["evidence"]
-        st.json(evidence if isinstance(evidence, dict | list) else {"evidence": str(evidence)}, expanded=True)
+        st.json(evidence if isinstance(evidence, dict | list) else {"evidence": str(evidence)}, expanded=False)
 
 
 def results(settings: dict[str, Any]) -> None:
