@@ -448,7 +448,7 @@ def show_equivalence_verdict(equiv: dict[str, Any] | None) -> None:
               ("Feasible level (feasible sets correspond, objective kept)", report.get("feasible"),
                report.get("feasible_certificate")))
     for title, value, cert in levels:
-        word = {True: "equivalent", False: "not equivalent"}.get(value, "undecided")  # type: ignore[arg-type]
+        word = {True: "equivalent", False: "not equivalent"}.get(value, "undecided")
         line = f"**{title}:** {word}"
         if cert:
             line += f" — {cert.get('reason', '')} (rules out {cert.get('class', '')})"

@@ -13,19 +13,16 @@ import math
 
 from optcopilot.compile.capabilities import supports
 from optcopilot.compile.codegen_common import (
-    ATOM,
     FLAT_NAME_SOURCE,
     CodegenError,
-    Dialect,
-    ExprWriter,
     Namer,
-    Scope,
     comment,
     data_section,
     number_literal,
     py_literal,
     wrap_lines,
 )
+from optcopilot.compile.codegen_expr import ATOM, Dialect, ExprWriter, Scope
 from optcopilot.compile.instance import ProblemClass, instantiate
 from optcopilot.ir.data import Key, ResolvedParam, resolve_data
 from optcopilot.ir.expr import (

@@ -14,10 +14,7 @@ from optcopilot.compile.capabilities import capabilities, choose_solver, require
 from optcopilot.compile.codegen_common import (
     FLAT_NAME_SOURCE,
     CodegenError,
-    Dialect,
-    ExprWriter,
     Namer,
-    Scope,
     comment,
     data_section,
     elements_source,
@@ -26,6 +23,7 @@ from optcopilot.compile.codegen_common import (
     safe_identifier,
     wrap_lines,
 )
+from optcopilot.compile.codegen_expr import Dialect, ExprWriter, Scope
 from optcopilot.compile.instance import instantiate
 from optcopilot.ir.data import resolve_data
 from optcopilot.ir.expr import Compare, Index, Name, Node, to_text, walk

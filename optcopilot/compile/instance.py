@@ -87,7 +87,7 @@ class Row:
 
     @property
     def label(self) -> str:
-        return self.family if not self.key else f"{self.family}[{key_text(self.key)}]"
+        return var_label(self.family, self.key)
 
 
 @dataclass
@@ -144,6 +144,7 @@ class Instance:
 
 
 def var_label(name: str, key: Key) -> str:
+    """The one flat name of a variable or row: `x` for a scalar, `x[1,a]` for an indexed one."""
     return name if not key else f"{name}[{key_text(key)}]"
 
 
@@ -268,7 +269,7 @@ class _Grounder:
             if body is None:
                 if _holds(const, op):
                     return None
-                label = f"{name}[{key_text(key)}]" if key else name
+                label = var_label(name, key)
                 raise FormulationError([Issue(self.where, f"row {label} has no variables and is false "
                                               f"({to_text(expr)})", "bad-value")])
             lo, hi = -math.inf, math.inf
