@@ -2,6 +2,10 @@
 
 Run with `optcopilot app` or `streamlit run optcopilot/app/streamlit_app.py`. Env OPTCOPILOT_APP_LLM sets the default
 LLM backend spec (e.g. `scripted:/path/answers.json` in tests); otherwise the embedded model is used.
+
+Why one file over 450 lines: Streamlit reruns this script top to bottom on every interaction, and every
+function here only lays out widgets and session state for one part of the page; what can be tested
+without a browser (inputs, solving, tables, code, equivalence) is in `logic.py`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ other LP/MILP models, and models with a quadratic objective, a MathOpt script (G
 otherwise). Nonlinear models are refused: the Pyomo script covers them. Nothing from the formulation
 is pasted in as code (see `codegen_common`). The script prints its status and objective and ends with
 one JSON line `{"status", "objective", "variables"}` keyed by our flat names (`x[1,a]`).
+
+Why one module of about 500 lines: one emitter writes both OR-Tools dialects (CP-SAT and MathOpt share
+the data section, variable families and row loops, and differ only in a few calls); what both script
+emitters share already lives in `codegen_common` (names, data) and `codegen_expr` (expressions).
 """
 
 from __future__ import annotations
