@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError, load_model_file
+from optcopilot.solve.result import json_safe
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,22 +39,10 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     data = report.to_dict()
     if args.json:
-        print(json.dumps(_clean(data)))
+        print(json.dumps(json_safe(data)))
     else:
         _print_human(data, args.candidate, args.reference)
     return EXIT_OK if report.equivalent is not None else EXIT_FAIL
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else ("inf" if obj > 0 else "-inf") if not math.isnan(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item"):  # numpy scalars
-        return _clean(obj.item())
-    return obj
 
 
 def _print_human(data: dict[str, Any], cand: str, ref: str) -> None:

@@ -72,26 +72,25 @@ def build_optibench(dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
     )
 
 
+def _objective_problem(dataset: str, native: str, text: str, raw_answer: Any, ptype: str,
+                       extra: dict[str, Any]) -> Problem:
+    """A problem whose reference is one objective value (or infeasibility); SkipRecord when unusable."""
+    answers, infeasible = objective_answers(raw_answer)
+    return Problem(id=f"{dataset}:{native}", text=text, answers=answers, infeasible=infeasible, ptype=ptype,
+                   source=dataset, extra=extra)
+
+
 def build_llmopt(lin: str, dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
     """LLMOPT schema: question, answer (float, 2-dp rounded), ori, index."""
     question = _text(rec, "question")
-    answers, infeasible = objective_answers(rec.get("answer"))
     native = _native_id(rec.get("index"), rec_no)
-    return Problem(
-        id=f"{dataset}:{native}",
-        text=question,
-        answers=answers,
-        infeasible=infeasible,
-        ptype=make_ptype(lin, question),
-        source=dataset,
-        extra={"index": native, "ori": rec.get("ori"), "raw_answer": rec.get("answer")},
-    )
+    return _objective_problem(dataset, native, question, rec.get("answer"), make_ptype(lin, question),
+                              {"index": native, "ori": rec.get("ori"), "raw_answer": rec.get("answer")})
 
 
 def build_orlm(lin: str, dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
     """ORLM/SIRL schema: en_question, en_answer (+ id, difficulty, question_type, ...)."""
     question = _text(rec, "en_question", "question")
-    answers, infeasible = objective_answers(rec.get("en_answer"))
     qtype = rec.get("question_type")
     lin = linearity(qtype) if qtype else lin
     native = _native_id(rec.get("id"), rec_no)
@@ -100,31 +99,15 @@ def build_orlm(lin: str, dataset: str, rec_no: int, rec: dict[str, Any]) -> Prob
     if original is not None:
         extra["original_answer"] = original
     extra["raw_answer"] = rec.get("en_answer")
-    return Problem(
-        id=f"{dataset}:{native}",
-        text=question,
-        answers=answers,
-        infeasible=infeasible,
-        ptype=make_ptype(lin, question),
-        source=dataset,
-        extra=extra,
-    )
+    return _objective_problem(dataset, native, question, rec.get("en_answer"), make_ptype(lin, question), extra)
 
 
 def build_mamo(dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
     """MAMO schema: id, Question, Answer (string), Category, Type."""
     question = _text(rec, "Question", "question")
-    answers, infeasible = objective_answers(rec.get("Answer"))
     native = _native_id(rec.get("id"), rec_no)
-    return Problem(
-        id=f"{dataset}:{native}",
-        text=question,
-        answers=answers,
-        infeasible=infeasible,
-        ptype=make_ptype("linear", question),
-        source=dataset,
-        extra={"type": rec.get("Type"), "raw_answer": rec.get("Answer")},
-    )
+    return _objective_problem(dataset, native, question, rec.get("Answer"), make_ptype("linear", question),
+                              {"type": rec.get("Type"), "raw_answer": rec.get("Answer")})
 
 
 def _first_sample_input(rec: dict[str, Any]) -> Any:
@@ -141,7 +124,7 @@ def build_samples(append_data: bool, dataset: str, rec_no: int, rec: dict[str, A
     in the LLM4OR NL4Opt copy the sample input is the optimal solution (kept in ``extra``).
     """
     desc = _text(rec, "description", "question")
-    answers, infeasible = objective_answers(rec.get("answer"))
+    objective_answers(rec.get("answer"))  # an unusable answer skips the record before anything else
     data = _first_sample_input(rec)
     text = desc
     if append_data and data is not None:
@@ -149,15 +132,7 @@ def build_samples(append_data: bool, dataset: str, rec_no: int, rec: dict[str, A
     native = _native_id(rec.get("name", rec.get("id")), rec_no)
     extra: dict[str, Any] = {"gt_model": rec.get("gt_model"), "raw_answer": rec.get("answer")}
     extra["data" if append_data else "solution"] = data
-    return Problem(
-        id=f"{dataset}:{native}",
-        text=text,
-        answers=answers,
-        infeasible=infeasible,
-        ptype=make_ptype("linear", desc),
-        source=dataset,
-        extra=extra,
-    )
+    return _objective_problem(dataset, native, text, rec.get("answer"), make_ptype("linear", desc), extra)
 
 
 def build_nlp4lp(dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
@@ -167,44 +142,23 @@ def build_nlp4lp(dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
     solution: dict[str, Any] = rec["solution"] if isinstance(rec.get("solution"), dict) else {}
     if raw is None:
         raw = solution.get("objective")
-    answers, infeasible = objective_answers(raw)
     native = _native_id(rec.get("id"), rec_no)
-    return Problem(
-        id=f"{dataset}:{native}",
-        text=desc,
-        answers=answers,
-        infeasible=infeasible,
-        ptype=make_ptype("linear", desc),
-        source=dataset,
-        extra={
-            "parameters": rec.get("parameters"),
-            "solution": solution,
-            "problem_info": rec.get("problem_info"),
-        },
-    )
+    return _objective_problem(dataset, native, desc, raw, make_ptype("linear", desc),
+                              {"parameters": rec.get("parameters"), "solution": solution,
+                               "problem_info": rec.get("problem_info")})
 
 
 def build_orthought(types: dict[str, str], dataset: str, rec_no: int, rec: dict[str, Any]) -> Problem:
     """ORThought schema: id, question, gt_model, answer {status, obj} (+ samples for ComplexOR)."""
     question = _text(rec, "question")
-    answers, infeasible = objective_answers(rec.get("answer"))
     native = _native_id(rec.get("id"), rec_no)
     data = _first_sample_input(rec)
     text = question if data is None else f"{question}\n\nInput data (JSON):\n{json.dumps(data)}"
-    status = str((rec.get("answer") or {}).get("status", "")).strip().lower().replace(" ", "_")
-    return Problem(
-        id=f"{dataset}:{native}",
-        text=text,
-        answers=answers,
-        infeasible=infeasible,
-        ptype=make_ptype(linearity(types.get(native)), question),
-        source=dataset,
-        extra={
-            "gt_model": rec.get("gt_model"),
-            "reference_status": status,
-            "problem_type": types.get(native),
-        },
-    )
+    answer = rec.get("answer")
+    status = str((answer or {}).get("status", "")).strip().lower().replace(" ", "_")
+    return _objective_problem(dataset, native, text, answer, make_ptype(linearity(types.get(native)), question),
+                              {"gt_model": rec.get("gt_model"), "reference_status": status,
+                               "problem_type": types.get(native)})
 
 
 def partial_builder(fn: Callable[..., Problem], *args: Any) -> Builder:

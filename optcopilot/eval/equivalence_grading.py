@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from optcopilot.eval.problems import Problem
-from optcopilot.eval.records import EvalRecord, json_safe
+from optcopilot.eval.records import EvalRecord
 from optcopilot.ir.model import Formulation
-from optcopilot.solve.result import Termination
+from optcopilot.solve.result import Termination, json_safe
 from optcopilot.solve.tolerance import same_value
 
 MAX_MAP_ENTRIES = 60

@@ -13,15 +13,14 @@ also needs an entry in `_DECODERS` (JSON → value). If the field's meaning chan
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any
 
 from optcopilot.eval.problems import Problem
 from optcopilot.eval.scoring import KeyCheck, Verdict, status_word
-from optcopilot.solve.result import Termination
+from optcopilot.solve.result import Termination, json_safe
 
 SCHEMA_VERSION = 2
 
@@ -133,29 +132,6 @@ _OMITTED_WHEN_NONE = frozenset({"llm_calls", "confidence", "code", "solver", "bo
 def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
     """Version 1 (no ``schema`` key) has the version-2 layout; only the version number is new."""
     return {**data, "schema": SCHEMA_VERSION}
-
-
-def json_safe(obj: Any) -> Any:
-    """NaN → None, ±inf → "inf"/"-inf", tuples/sets → lists, enums → values, unknown objects → str."""
-    if isinstance(obj, float):
-        if math.isnan(obj):
-            return None
-        if math.isinf(obj):
-            return "inf" if obj > 0 else "-inf"
-        return obj
-    if isinstance(obj, Enum):
-        return obj.value
-    if obj is None or isinstance(obj, bool | int | str):
-        return obj
-    if isinstance(obj, Mapping):
-        return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set | frozenset):
-        return [json_safe(v) for v in obj]
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return json_safe(dataclasses.asdict(obj))
-    if hasattr(obj, "to_dict"):
-        return json_safe(obj.to_dict())
-    return str(obj)
 
 
 def _verdict_json(verdict: Verdict | None) -> dict[str, Any] | None:

@@ -16,7 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from optcopilot.eval.records import EvalRecord, json_safe
+from optcopilot.eval.records import EvalRecord
+from optcopilot.solve.result import json_safe
 
 RESULTS_FILE = "results.jsonl"
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, is_dataclass
+from enum import Enum, StrEnum
 from typing import Any
+
+import numpy as np
 
 
 class Termination(StrEnum):
@@ -98,19 +101,31 @@ class Result:
         out["status"] = self.status.value
         if not with_log:
             out.pop("log")
-        cleaned: dict[str, Any] = _clean(out)
+        cleaned: dict[str, Any] = json_safe(out)
         return cleaned
 
 
-def _clean(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
+    """A JSON-ready copy: NaN → None, ±inf → "inf"/"-inf", tuples/sets/arrays → lists, enums and numpy
+    scalars → values, dataclasses and objects with `to_dict` → dicts, anything else unknown → str."""
     if isinstance(obj, float):
         if math.isnan(obj):
             return None
         if math.isinf(obj):
             return "inf" if obj > 0 else "-inf"
         return obj
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
-    return obj
+    if isinstance(obj, Enum):
+        return obj.value
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    if isinstance(obj, Mapping):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic | np.ndarray):
+        return json_safe(obj.tolist())
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return json_safe(asdict(obj))
+    if hasattr(obj, "to_dict"):
+        return json_safe(obj.to_dict())
+    return str(obj)
