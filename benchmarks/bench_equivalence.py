@@ -16,7 +16,7 @@ import argparse
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -147,10 +147,11 @@ def references(miplib: list[str], seeds: int) -> list[tuple[str, str, Formulatio
 LEVELS = ("optimal", "feasible")
 
 
-def verdicts(rep) -> dict[str, tuple[bool | None, bool]]:
-    """Per level: (verdict, whether a `false` comes with a certificate)."""
-    return {"optimal": (rep.equivalent, rep.certificate is not None),
-            "feasible": (rep.feasible.equivalent, rep.feasible.certificate is not None)}
+def verdicts(rep) -> dict[str, tuple[bool | None, bool, str]]:
+    """Per level: (verdict, whether a `false` comes with a certificate, the certificate's kind)."""
+    return {"optimal": (rep.equivalent, rep.certificate is not None, (rep.certificate or {}).get("kind", "")),
+            "feasible": (rep.feasible.equivalent, rep.feasible.certificate is not None,
+                         (rep.feasible.certificate or {}).get("kind", ""))}
 
 
 def pairs_of(ref: Formulation, renamed: bool) -> list[tuple[Transformation, Formulation, str]]:
@@ -259,9 +260,11 @@ def report(rows: list, total: float) -> None:
         false_true = sum(1 for r in neg if r[5][lv][0] is True)
         certified = sum(1 for r in neg if r[5][lv][0] is False and r[5][lv][1])
         undecided = sum(1 for r in rows if r[5][lv][0] is None)
+        kinds = Counter(r[5][lv][2] for r in neg if r[5][lv][0] is False and r[5][lv][1])
         print(f"{lv} level: equivalent pairs right {pct(sum(r[5][lv][0] is True for r in pos), len(pos))} "
               f"({len(pos)}); non-equivalent pairs false with a certificate {pct(certified, len(neg))} ({len(neg)}); "
-              f"false 'true' {false_true}; undecided {undecided}")
+              f"false 'true' {false_true}; undecided {undecided}; certificates: "
+              + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     em = sum((r[5]["optimal"][0] is True) == r[3]["optimal"] for r in rows)
     print(f"EquivaMap convention (no verified map = not equivalent), optimal level: {pct(em, len(rows))}")
     for m in ("exec", "wl", "llm"):
