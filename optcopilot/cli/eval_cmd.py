@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError
+from optcopilot.formulate.techniques import Techniques
 
 DEFAULT_OUT_ROOT = Path("runs")
 
@@ -37,6 +38,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="solver seconds per problem (default 60; 300 for miplib-mps, whose hardest take ~20 s alone)")
     p.add_argument("--llm-timeout", type=float, default=300.0, help="LLM seconds per call (default 300)")
     p.add_argument("--rule", default=None, help="scoring rule (default: the dataset's own)")
+    p.add_argument("--techniques", default="default",
+                   help="pipeline techniques: default, legacy, a +-list (grammar+staged+retrieval+repairs+verifiers) "
+                        "or default-NAME to switch one off")
     p.add_argument("--data-dir", default=None, help="shared benchmark directory (default ../shared/datasets)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True,
@@ -79,6 +83,10 @@ def _validate(args: argparse.Namespace) -> None:
         mode_for(args.dataset, args.mode)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    try:
+        Techniques.parse(args.techniques)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.rule is not None and args.rule not in RULES:
         raise UsageError(f"unknown scoring rule {args.rule!r}; known: {', '.join(RULES)}")
 
@@ -86,8 +94,8 @@ def _validate(args: argparse.Namespace) -> None:
 def run_eval_cmd(args: argparse.Namespace) -> int:
     """Run ``optcopilot eval``; prints the summary markdown path and headline accuracy."""
     _validate(args)
-    from optcopilot.io.data_dir import DatasetError
     from optcopilot.eval.runner import run_eval
+    from optcopilot.io.data_dir import DatasetError
     from optcopilot.llm import LLMError, default_spec
 
     llm = args.llm or default_spec()
@@ -97,6 +105,7 @@ def run_eval_cmd(args: argparse.Namespace) -> int:
             args.dataset, out_dir=out, limit=args.limit, sample=args.sample, llm_spec=llm, mode=args.mode,
             samples=args.samples, workers=args.workers, resume=args.resume, time_limit=args.time_limit,
             llm_timeout=args.llm_timeout, data_dir=args.data_dir, progress=not args.no_progress, rule=args.rule,
+            techniques=args.techniques,
             cache=args.cache,
         )
     except DatasetError as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_FILE = "config.json"
-RESUME_KEYS = ("dataset", "mode", "llm_spec")
+RESUME_KEYS = ("dataset", "mode", "llm_spec", "techniques")
 """Settings a resumed run must share with the records already in its directory."""
 
 
@@ -28,6 +28,7 @@ class EvalConfig:
     time_limit: float = 60.0
     llm_timeout: float = 300.0
     rule: str = ""
+    techniques: str = "default"  # the pipeline's accuracy techniques (`optcopilot.formulate.techniques`)
 
 
 def write_config(out_dir: Path, cfg: EvalConfig, ids: list[str], resume: bool) -> None:

@@ -120,6 +120,7 @@ def run_eval(
     seed: int = 0,
     problems: Sequence[Problem] | None = None,
     backend: LLMBackend | None = None,
+    techniques: str = "default",
 ) -> dict[str, Any]:
     """Evaluate a dataset and write ``results.jsonl``, ``summary.json``/``.md`` and plots; return the summary.
 
@@ -138,7 +139,8 @@ def run_eval(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     default = chosen_mode.rule.name if chosen_mode.rule else default_rule(dataset)
-    cfg = EvalConfig(dataset, mode, llm_spec, samples, float(time_limit), float(llm_timeout), rule or default)
+    cfg = EvalConfig(dataset, mode, llm_spec, samples, float(time_limit), float(llm_timeout), rule or default,
+                     techniques)
     pool = list(problems) if problems is not None else list(load_dataset(dataset, data_dir))
     chosen = select_problems(pool, limit, sample, seed)
     ids = [p.id for p in chosen]

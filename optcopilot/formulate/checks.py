@@ -28,6 +28,7 @@ _MAX_WORDS = ("maximi", "maximum", "most ", "highest", "largest", "greatest", "a
 _MIN_WORDS = ("minimi", "minimum", "least", "lowest", "smallest", "fewest", "cheapest", "as little", "as few")
 _COUNT_DESC = re.compile(r"^\s*(number|count|how many)\b", re.IGNORECASE)
 REL = 1e-6
+ALIEN_SHARE = 0.25  # refuse a model when at least this share of its distinct numbers are foreign
 
 
 @dataclass(frozen=True)
@@ -186,10 +187,12 @@ def check_numbers(f: Formulation, problem: str, examples: Iterable[tuple[str, st
             return [Finding("copied-example", f"{copy}: it uses the example's numbers ("
                             + ", ".join(_fmt(v) for v in sorted(foreign & distinct)[:8])
                             + "). Write the model of THIS problem with its own numbers.", True, "parameters")]
-    if alien and (len(alien) >= 2 and len(alien) >= 0.3 * max(1, len(distinct))):
+    if alien:
+        # many foreign numbers: invented data, refused; one or a few: possibly a derivation we cannot see
+        hard = len(alien) >= 2 and len(alien) >= ALIEN_SHARE * len(distinct)
         findings.append(Finding("alien-numbers", "These numbers are not in the problem: "
                                 + ", ".join(_fmt(v) for v in alien[:8])
-                                + ". Use only the numbers the problem gives.", True, "parameters"))
+                                + ". Use only the numbers the problem gives.", hard, "parameters"))
     used = [*model]
     missing = sorted({v for v in numbers.data if not _trivial(v) and not any(
         _close(v, u) or _close(v / 100, u) or _close(v * 100, u) for u in used)})

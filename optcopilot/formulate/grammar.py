@@ -69,7 +69,7 @@ _COMMON_RULES = r"""
 ws ::= " "?
 num ::= "-"? [0-9]+ ("." [0-9]+)?
 pnum ::= [0-9]+ ("." [0-9]+)?
-newname ::= [A-Za-z] [A-Za-z0-9_]{0,30}
+newname ::= [A-Za-z] [A-Za-z0-9_]{0,47}
 text ::= [^"\n\\]{0,80}
 elem ::= "\"" [A-Za-z0-9_ .&'/-]{1,30} "\"" | [0-9]{1,6}
 """
@@ -209,7 +209,7 @@ def whole_answer_grammar() -> str:
     body += _rule("cstmt", " | ".join(stmts))
     body += _rule("con", '"subject_to(" expr ws ("<=" | ">=" | "==") ws expr (", name=\\"" cname "\\"")? ")"')
     body += _rule("cname", "[A-Za-z] [A-Za-z0-9_]{0,40}")
-    body += _rule("anyname", "[A-Za-z] [A-Za-z0-9_]{0,30}")
+    body += _rule("anyname", "[A-Za-z] [A-Za-z0-9_]{0,47}")
     expr = _expression_rules(loose)
     # without declarations: any name, with or without indices; sums over any set name
     expr = expr.replace('ref ::= "0"', 'ref ::= anyname ("[" idx ("," ws idx)* "]")?')

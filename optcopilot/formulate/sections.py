@@ -17,9 +17,22 @@ from optcopilot.ir.model import Formulation
 _LOOP = re.compile(r"^\s*([a-z][a-z0-9_]{0,3})\s+in\s+([A-Za-z][A-Za-z0-9_]*)\s*$")
 
 
+class _SumOfTerms(ast.NodeTransformer):
+    """`sum(a, b, c)` (several plain arguments) → `a + b + c`, the only sum shape the grammar does not write."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "sum" and len(node.args) > 1 and not node.keywords:
+            total: ast.expr = node.args[0]
+            for arg in node.args[1:]:
+                total = ast.BinOp(left=total, op=ast.Add(), right=arg)
+            return total
+        return node
+
+
 def _expr(text: str) -> str | None:
     try:
-        text = ast.unparse(ast.parse(text, mode="eval"))
+        text = ast.unparse(_SumOfTerms().visit(ast.parse(text, mode="eval")))
     except (SyntaxError, ValueError, RecursionError):
         return None
     while (fixed := _single_generator_parens(text)) != text:

@@ -55,3 +55,15 @@ class Techniques:
         if bad:
             raise ValueError(f"unknown technique(s) {', '.join(sorted(bad))}; choose from {', '.join(sorted(names))}")
         return cls(**{n: n in on for n in names})
+
+
+# a dataset's family, by a word in its name (e.g. clean-nlp4lp, llmopt-nlp4lp, orthought-nlp4lp are all nlp4lp);
+# bank entries are tagged with the family name of their source
+_FAMILIES = {"nl4opt": ("nl4opt",), "nlp4lp": ("nlp4lp",), "optibench": ("optibench", "resocratic"),
+             "mamo": ("mamo",), "industryor": ("industryor",), "complexor": ("complexor",)}
+
+
+def excluded_sources(dataset: str) -> frozenset[str]:
+    """Bank sources never shown when `dataset` is evaluated: the dataset itself and its family (other copies)."""
+    name = dataset.strip().lower()
+    return frozenset({name} | {family for family, words in _FAMILIES.items() if any(w in name for w in words)})

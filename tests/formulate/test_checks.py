@@ -1,0 +1,88 @@
+"""Each verifier with a case it must flag and one it must pass."""
+
+from __future__ import annotations
+
+from optcopilot.formulate.checks import (
+    check_counts,
+    check_numbers,
+    check_sense,
+    check_solution,
+    copied_example,
+    derivable,
+    text_numbers,
+)
+from optcopilot.formulate.dsl import parse_dsl
+from optcopilot.formulate.prompts import FIXED_STAGED_EXAMPLES
+
+PRODUCTION = ("A workshop makes chairs and tables. A chair needs 4 hours of carpentry and 1 hour of finishing; a table "
+              "needs 6 hours of carpentry and 3 hours of finishing. There are 240 carpentry hours and 90 finishing "
+              "hours a week. A chair earns $30 and a table $50. How many of each maximize profit?")
+RIGHT = """chairs = var(integer, desc="number of chairs")
+tables = var(integer, desc="number of tables")
+maximize(30 * chairs + 50 * tables)
+subject_to(4 * chairs + 6 * tables <= 240)
+subject_to(chairs + 3 * tables <= 90)"""
+BAKERY_TEXT, BAKERY = FIXED_STAGED_EXAMPLES[0]
+
+
+def codes(findings: list) -> list[str]:
+    return [f.code for f in findings]
+
+
+def test_text_numbers_reads_commas_percentages_and_skips_labels() -> None:
+    nums = text_numbers("Plant 2 ships 1,200 units; 30% of them go to Store 3 in 2024 at $4.50 each.")
+    assert 1200 in nums.data and 0.3 in nums.data and 4.5 in nums.data
+    assert 2 not in nums.data and 3 not in nums.data and 2024 not in nums.data  # labels and years
+    assert 30 in nums.all and 2 in nums.all
+
+
+def test_derivable_allows_percent_forms_and_one_product() -> None:
+    pool = [12, 5, 30]
+    assert derivable(0.3, pool) and derivable(60, pool) and derivable(17, pool)
+    assert not derivable(248, pool) and not derivable(7.7, pool)
+
+
+def test_the_right_model_passes_every_check() -> None:
+    f = parse_dsl(RIGHT)
+    assert check_numbers(f, PRODUCTION, FIXED_STAGED_EXAMPLES, answer=RIGHT) == []
+    assert check_sense(f, PRODUCTION) == [] and check_counts(f) == []
+
+
+def test_a_copied_worked_example_is_refused() -> None:
+    f = parse_dsl(BAKERY)
+    found = check_numbers(f, PRODUCTION, FIXED_STAGED_EXAMPLES, answer=BAKERY)
+    assert codes(found) == ["copied-example"] and found[0].hard
+    assert copied_example(BAKERY, [BAKERY]) and not copied_example(RIGHT, [BAKERY])
+    # the example's numbers are caught even when its lines are rewritten
+    renamed = BAKERY.replace("bread", "loaf").replace("cake", "pie")
+    assert codes(check_numbers(parse_dsl(renamed), PRODUCTION, FIXED_STAGED_EXAMPLES)) == ["copied-example"]
+
+
+def test_invented_numbers_are_refused() -> None:
+    invented = RIGHT.replace("<= 240", "<= 777").replace("<= 90", "<= 913")
+    found = check_numbers(parse_dsl(invented), PRODUCTION)
+    assert codes(found) == ["alien-numbers"] and found[0].hard and "777" in found[0].message
+
+
+def test_unused_problem_numbers_ask_for_a_repair() -> None:
+    partial = RIGHT.replace("\nsubject_to(chairs + 3 * tables <= 90)", "")
+    found = check_numbers(parse_dsl(partial), PRODUCTION)
+    assert codes(found) == ["missing-numbers"] and not found[0].hard and "90" in found[0].message
+
+
+def test_objective_sense_against_the_question() -> None:
+    wrong = parse_dsl(RIGHT.replace("maximize", "minimize"))
+    assert codes(check_sense(wrong, PRODUCTION)) == ["objective-sense"]
+    assert check_sense(wrong, "Find the plan with the lowest total cost of 3 trucks.") == []
+    assert codes(check_sense(parse_dsl(RIGHT), "Minimize the cost.")) == ["objective-sense"]
+
+
+def test_counts_declared_continuous() -> None:
+    f = parse_dsl('x = var(desc="number of trucks")\nmaximize(x)\nsubject_to(x <= 4)')
+    assert codes(check_counts(f)) == ["continuous-count"]
+    assert check_counts(parse_dsl('x = var(desc="litres of milk")\nmaximize(x)\nsubject_to(x <= 4)')) == []
+
+
+def test_all_zero_solution_of_a_maximization() -> None:
+    assert codes(check_solution({"x": 0.0, "y": 0.0}, "max")) == ["all-zero"]
+    assert check_solution({"x": 0.0, "y": 2.0}, "max") == [] and check_solution({"x": 0.0}, "min") == []

@@ -1,0 +1,120 @@
+"""The staged pipeline with a scripted model that writes one section per call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from optcopilot.formulate.events import FailureKind, ProgressEvent, Stage
+from optcopilot.formulate.grammar import FENCE_CLOSE, SECTIONS, header
+from optcopilot.formulate.pipeline import Techniques, formulate_and_solve
+from optcopilot.formulate.prompts import FIXED_STAGED_EXAMPLES
+from optcopilot.llm import ScriptedBackend
+from optcopilot.llm.base import Message
+
+TEXT = ("A workshop makes chairs and tables. A chair needs 4 hours of carpentry and 1 hour of finishing; a table "
+        "needs 6 hours of carpentry and 3 hours of finishing. There are 240 carpentry hours and 90 finishing "
+        "hours a week. A chair earns $30 and a table $50. How many of each maximize profit?")
+HEAD = """```python
+# sets
+# parameters
+carpentry_available = 240
+finishing_available = 90
+# variables
+chairs = var(integer, desc="number of chairs")
+tables = var(integer, desc="number of tables")
+# objective
+maximize(30 * chairs + 50 * tables)
+# constraints
+"""
+GOOD = HEAD + """subject_to(4 * chairs + 6 * tables <= carpentry_available, name="carpentry")
+subject_to(chairs + 3 * tables <= finishing_available, name="finishing")
+```"""
+INFEASIBLE = HEAD + """subject_to(4 * chairs + 6 * tables <= carpentry_available, name="carpentry")
+subject_to(chairs + 3 * tables >= 900, name="finishing")
+```"""
+
+
+def continuing(answers: Callable[[list[Message]], str]) -> ScriptedBackend:
+    """A model that continues the assistant's partial answer with the next section of `answers(messages)`."""
+
+    def rule(messages: list[Message], _schema: object) -> str:
+        assert messages[-1]["role"] == "assistant"
+        done, full = messages[-1]["content"], answers(messages)
+        assert full.startswith(done), (done, full)
+        rest = full[len(done):]
+        for k, section in enumerate(SECTIONS):
+            if done.endswith(header(section)):
+                end = header(SECTIONS[k + 1]) if k + 1 < len(SECTIONS) else FENCE_CLOSE
+                return rest[: rest.index(end) + len(end)]
+        raise AssertionError("the partial answer must end with a section header")
+
+    return ScriptedBackend(rule, continues_assistant=True)
+
+
+def is_repair(messages: list[Message]) -> bool:
+    return any(m["role"] == "user" and m["content"].startswith("Your model has a problem") for m in messages)
+
+
+def test_each_section_is_one_call_under_its_grammar() -> None:
+    backend = continuing(lambda _m: GOOD)
+    events: list[ProgressEvent] = []
+    out = formulate_and_solve(TEXT, backend, progress=events.append)
+    assert out.error is None and out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert len(backend.calls) == 5 and all(c.grammar for c in backend.calls)
+    assert out.attempts[0].calls == 5 and out.llm["calls"] == 5
+    assert [e.stage for e in events][:1] == [Stage.WRITING] and Stage.SOLVING in {e.stage for e in events}
+    assert "# objective" in backend.calls[3].grammar or "maximize(" in backend.calls[3].grammar
+    # the retrieved examples came first, the problem last
+    assert out.examples and all(not i.startswith("fixed") for i in out.examples)
+
+
+def test_a_repair_rewrites_only_the_faulty_section() -> None:
+    backend = continuing(lambda m: GOOD if is_repair(m) else INFEASIBLE)
+    out = formulate_and_solve(TEXT, backend)
+    assert out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert [a.stage for a in out.attempts] == ["generate", "repair"]
+    assert out.attempts[0].error_kind == "infeasible" and out.attempts[1].repairs == "infeasible"
+    repair_calls = [c for c in backend.calls if is_repair(c.messages)]
+    assert len(repair_calls) == 1  # only the constraints section was written again
+    assert repair_calls[0].messages[-1]["content"].endswith(header("constraints"))
+
+
+def test_a_repeated_answer_is_resampled_once_then_the_chain_stops() -> None:
+    backend = continuing(lambda _m: INFEASIBLE)
+    out = formulate_and_solve(TEXT, backend, max_repairs=2)
+    assert out.result is not None and out.error is not None and out.error_kind == FailureKind.INFEASIBLE
+    assert len(out.attempts) == 2 and out.attempts[1].repeated
+    assert out.attempts[1].calls == 2  # the repeat and one resample at a higher temperature
+    resample = [c for c in backend.calls if is_repair(c.messages)]
+    assert [c.temperature for c in resample] == [0.3, 0.8]
+
+
+def test_without_the_repairs_technique_repeats_are_taken_again() -> None:
+    backend = continuing(lambda _m: INFEASIBLE)
+    out = formulate_and_solve(TEXT, backend, max_repairs=2, techniques=Techniques(repairs=False))
+    assert len(out.attempts) == 3 and out.attempts[1].repeated and out.attempts[2].repeated
+
+
+def test_a_copied_worked_example_is_never_the_answer() -> None:
+    bakery = FIXED_STAGED_EXAMPLES[0][1]
+    backend = continuing(lambda _m: bakery)
+    out = formulate_and_solve(TEXT, backend, techniques=Techniques(retrieval=False))
+    assert out.result is None or not out.result.status.has_solution
+    assert out.error_kind == FailureKind.REJECTED and out.attempts[0].error_kind == "copied-example"
+
+
+def test_a_soft_finding_keeps_the_earlier_answer_when_the_repair_is_worse() -> None:
+    wrong_sense = GOOD.replace("maximize", "minimize")
+    backend = continuing(lambda m: INFEASIBLE if is_repair(m) else wrong_sense)
+    out = formulate_and_solve(TEXT, backend)
+    assert out.error is None and out.result is not None and out.result.objective == pytest.approx(0.0)
+    assert out.attempts[0].findings == ["objective-sense"] and out.attempts[1].error_kind == "infeasible"
+
+
+def test_one_shot_when_the_backend_cannot_continue_a_message() -> None:
+    backend = ScriptedBackend([GOOD])
+    out = formulate_and_solve(TEXT, backend)
+    assert out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert len(backend.calls) == 1 and backend.calls[0].grammar and "```python" in backend.calls[0].grammar
