@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ def _check_refs(node: object, rules: dict[str, object], where: str) -> None:
 
 
 def _ends(rules: dict[str, object], text: str, node: object, pos: int) -> frozenset[int]:
-    @lru_cache(maxsize=None)
+    @cache
     def ends(node_id: int, pos: int) -> frozenset[int]:
         node = nodes[node_id]
         if isinstance(node, Lit):
