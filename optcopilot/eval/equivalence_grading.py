@@ -87,7 +87,18 @@ def _known_optimum_certificate(rec: EvalRecord, problem: Problem) -> dict[str, A
 
 
 def grade_equivalence(rec: EvalRecord, problem: Problem, candidate: Formulation | None, time_limit: float) -> None:
-    """Fill ``rec.equivalence`` when the problem has a reference formulation (else leave it None)."""
+    """Fill ``rec.equivalence`` when the problem has a reference formulation (else leave it None).
+
+    Never raises: a check that fails leaves ``equivalent: null`` with the reason, and the value grading stands.
+    """
+    try:
+        _grade(rec, problem, candidate, time_limit)
+    except Exception as exc:  # the equivalence check must not cost the record its value grading
+        rec.equivalence = {"equivalent": None, "feasible": None, "equivamap_convention": False,
+                           "reason": f"equivalence check failed: {type(exc).__name__}: {exc}"[:500]}
+
+
+def _grade(rec: EvalRecord, problem: Problem, candidate: Formulation | None, time_limit: float) -> None:
     found = reference_for(problem)
     if found is None:
         return

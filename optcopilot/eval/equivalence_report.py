@@ -9,6 +9,7 @@ from typing import Any
 from optcopilot.eval.records import Category, EvalRecord
 
 VERDICTS = {True: "equivalent", False: "not equivalent", None: "undecided"}
+NO_MODEL = "no candidate formulation"
 
 
 def _cell(value_right: bool, verdict: bool | None) -> str:
@@ -21,8 +22,10 @@ def equivalence_summary(recs: Sequence[EvalRecord]) -> dict[str, Any] | None:
     if not graded:
         return None
     cells: dict[str, list[str]] = {_cell(v, e): [] for v in (True, False) for e in (True, False, None)}
+    no_model = [r.id for r in graded if r.equivalence.get("reason") == NO_MODEL]  # type: ignore[union-attr]
     for r in graded:
-        cells[_cell(r.category == Category.OK, r.equivalence.get("equivalent"))].append(r.id)  # type: ignore[union-attr]
+        if r.id not in no_model:
+            cells[_cell(r.category == Category.OK, r.equivalence.get("equivalent"))].append(r.id)  # type: ignore[union-attr]
     feasible = Counter(r.equivalence.get("feasible") for r in graded)  # type: ignore[union-attr]
     optimal = Counter(r.equivalence.get("equivalent") for r in graded)  # type: ignore[union-attr]
     kinds = Counter(str((r.equivalence.get("certificate") or {}).get("kind"))  # type: ignore[union-attr]
@@ -35,6 +38,7 @@ def equivalence_summary(recs: Sequence[EvalRecord]) -> dict[str, Any] | None:
         "equivamap_convention": sum(bool(r.equivalence.get("equivamap_convention")) for r in graded),  # type: ignore[union-attr]
         "certificates": dict(kinds),
         "cells": cells,
+        "no_model": no_model,
     }
 
 
@@ -54,7 +58,8 @@ def equivalence_lines(s: Mapping[str, Any] | None) -> list[str]:
         f"| equivalent, optimal level (optima map to optima) | {_pct(s['optimal']['true'], n)} |",
         f"| equivalent, feasible level (feasible sets correspond, objective kept) | {_pct(s['feasible']['true'], n)} |",
         f"| not equivalent, with a certificate (optimal level) | {_pct(s['optimal']['false'], n)} |",
-        f"| undecided (optimal level) | {_pct(s['optimal']['none'], n)} |",
+        f"| undecided (optimal level; no candidate model: {len(s.get('no_model', []))}) | "
+        f"{_pct(s['optimal']['none'], n)} |",
         f"| EquivaMap convention (no verified map = not equivalent) | {_pct(s['equivamap_convention'], n)} |",
         "", "| | equivalent | not equivalent | undecided |", "|---|---:|---:|---:|",
     ]
@@ -68,6 +73,8 @@ def equivalence_lines(s: Mapping[str, Any] | None) -> list[str]:
     for key, title in notes:
         if cells.get(key):
             lines += ["", f"{title}: {', '.join(cells[key])}"]
+    if s.get("no_model"):
+        lines += ["", f"No candidate model to compare (counted undecided, outside the table): {', '.join(s['no_model'])}"]
     if s.get("certificates"):
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(s["certificates"].items()))
         lines += ["", f"Certificates of the `not equivalent` verdicts: {kinds}"]

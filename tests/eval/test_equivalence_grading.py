@@ -112,3 +112,15 @@ def test_miplib_nl_uses_the_mps_reference(data_dir: Path) -> None:
     grade_equivalence(wrong, flugpl, read_model_file(path), time_limit=60)
     cert = wrong.equivalence["certificate"]
     assert wrong.equivalence["equivalent"] is False and cert["reference_optimum_source"].startswith("MIPLIB .solu")
+
+
+def test_a_failing_check_leaves_the_value_grading(watson: Problem, monkeypatch) -> None:
+    import optcopilot.eval.equivalence_grading as grading
+
+    def broken(problem: Problem) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(grading, "reference_for", broken)
+    rec = EvalRecord.for_problem(watson, dataset="nlp4lp", mode="pipeline", llm="scripted")
+    grade_equivalence(rec, watson, parse_dsl(ANSWERS["same"]), time_limit=30)
+    assert rec.equivalence["equivalent"] is None and "disk on fire" in rec.equivalence["reason"]
