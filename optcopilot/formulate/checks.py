@@ -194,7 +194,10 @@ def check_numbers(f: Formulation, problem: str, examples: Iterable[tuple[str, st
                                 + ", ".join(_fmt(v) for v in alien[:8])
                                 + ". Use only the numbers the problem gives.", hard, "parameters"))
     used = [*model]
-    missing = sorted({v for v in numbers.data if not _trivial(v) and not any(
+    # small counts are usually the number of things (two products, three plants): sets or variables say them
+    counts = {0.0, 1.0, 100.0, float(len(f.variables))} | {float(len(s.elements or [])) for s in f.sets} | {
+        float(s.range[1] - s.range[0] + 1) for s in f.sets if s.range}
+    missing = sorted({v for v in numbers.data if v not in counts and not (v >= 10 and _trivial(v)) and not any(
         _close(v, u) or _close(v / 100, u) or _close(v * 100, u) for u in used)})
     if missing and not findings:
         findings.append(Finding("missing-numbers", "These numbers of the problem are not used in the model: "
