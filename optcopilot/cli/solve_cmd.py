@@ -84,7 +84,10 @@ def _stem(path: Path) -> str:
 def solve_text(args: argparse.Namespace) -> int:
     """`solve PROBLEM.txt`: formulate with the LLM, solve, print the model and the answer."""
     check_solver_name(getattr(args, "solver", "auto"))
-    outcome = run_pipeline(args, solve=True)
+    from optcopilot.ir import budget
+
+    with budget.build_time(args.time_limit):  # grounding each answer gets the time limit too
+        outcome = run_pipeline(args, solve=True)
     result, formulation = outcome.result, outcome.formulation
     solved = result is not None and result.status.has_solution and result.objective is not None
     emitted: dict[str, str] = {}

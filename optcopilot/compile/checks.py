@@ -24,23 +24,24 @@ if TYPE_CHECKING:
     from optcopilot.compile.instance import Instance, Row
 
 
-def value_size(value: Value) -> tuple[int, int]:
-    """(terms, depth): polynomial terms plus nonlinear nodes, and the nesting depth of nonlinear operations."""
+def value_size(value: Value) -> tuple[int, int, int]:
+    """(terms, nonlinear nodes, depth): polynomial terms plus nonlinear nodes, the nonlinear nodes alone, and
+    the nesting depth of nonlinear operations."""
     if isinstance(value, Poly):
-        return len(value), 0
+        return len(value), 0, 0
     if not isinstance(value, NL):
-        return 1, 0
-    count, deepest = 0, 0
+        return 1, 0, 0
+    terms, nodes, deepest = 0, 0, 0
     stack: list[tuple[Value, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, NL):
-            count += 1
+            nodes += 1
             deepest = max(deepest, depth)
             stack.extend((a, depth + 1) for a in node.args)
         else:
-            count += len(node) if isinstance(node, Poly) else 1
-    return count, deepest
+            terms += len(node) if isinstance(node, Poly) else 1
+    return terms + nodes, nodes, deepest
 
 
 def number_issues(instance: Instance) -> list[Issue]:

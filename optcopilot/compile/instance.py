@@ -238,10 +238,10 @@ class _Grounder:
 
     def _count(self, value: Value) -> None:
         """Add a row's (or the objective's) terms to the totals; raise when a size limit is passed."""
-        terms, depth = value_size(value)
+        terms, nodes, depth = value_size(value)
         self.clock.check_size("terms_per_row", terms, self.where)
-        if depth:
-            self.clock.check_size("expression_nodes", terms, self.where)
+        if nodes:
+            self.clock.check_size("expression_nodes", nodes, self.where)
             self.clock.check_size("expression_depth", depth, self.where)
         self.nonzeros += terms
         self.clock.check_size("nonzeros", self.nonzeros, self.where)

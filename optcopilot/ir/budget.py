@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from optcopilot.ir.errors import BuildTimeout, FormulationError, Issue
 
 BUILD_SECONDS_ENV = "OPTCOPILOT_BUILD_SECONDS"
-DEFAULT_BUILD_SECONDS = 120.0
+DEFAULT_BUILD_SECONDS = 60.0
 CHECK_EVERY = 1024  # ticks between two looks at the clock
 
 
@@ -35,13 +35,15 @@ class Limit:
     what: str  # "grounded variables", used in messages
 
 
+# Defaults keep the worst case (every limit reached at once, then solved by HiGHS) within about 1 GB of memory.
 LIMITS: dict[str, Limit] = {
     "set_size": Limit("OPTCOPILOT_MAX_SET_SIZE", 1_000_000, "elements in a set or index product"),
-    "variables": Limit("OPTCOPILOT_MAX_VARIABLES", 1_000_000, "grounded scalar variables"),
-    "rows": Limit("OPTCOPILOT_MAX_ROWS", 1_000_000, "grounded constraint rows"),
+    "data_entries": Limit("OPTCOPILOT_MAX_DATA_ENTRIES", 2_000_000, "set elements and parameter values together"),
+    "variables": Limit("OPTCOPILOT_MAX_VARIABLES", 400_000, "grounded scalar variables"),
+    "rows": Limit("OPTCOPILOT_MAX_ROWS", 200_000, "grounded constraint rows"),
     "terms_per_row": Limit("OPTCOPILOT_MAX_ROW_TERMS", 1_000_000, "terms in one row or the objective"),
-    "nonzeros": Limit("OPTCOPILOT_MAX_NONZEROS", 4_000_000, "terms in all rows and the objective together"),
-    "expression_nodes": Limit("OPTCOPILOT_MAX_EXPRESSION_NODES", 1_000_000, "nonlinear expression nodes"),
+    "nonzeros": Limit("OPTCOPILOT_MAX_NONZEROS", 1_500_000, "terms in all rows and the objective together"),
+    "expression_nodes": Limit("OPTCOPILOT_MAX_EXPRESSION_NODES", 200_000, "nonlinear expression nodes in a row"),
     "expression_depth": Limit("OPTCOPILOT_MAX_EXPRESSION_DEPTH", 200, "levels of nested nonlinear operations"),
     "degree": Limit("OPTCOPILOT_MAX_DEGREE", 64, "polynomial degree"),
     "expansion": Limit("OPTCOPILOT_MAX_EXPANSION", 200_000, "terms of an expanded power or product"),
@@ -51,6 +53,7 @@ LIMITS: dict[str, Limit] = {
 @dataclass(frozen=True)
 class Limits:
     set_size: int
+    data_entries: int
     variables: int
     rows: int
     terms_per_row: int
@@ -147,6 +150,7 @@ def limits_now() -> Limits:
 
 
 _ACTIVE: ContextVar[Budget | None] = ContextVar("optcopilot_budget", default=None)
+_BUILD_SECONDS: ContextVar[tuple[float, str] | None] = ContextVar("optcopilot_build_seconds", default=None)
 
 
 def current() -> Budget:
@@ -154,7 +158,19 @@ def current() -> Budget:
     active_budget = _ACTIVE.get()
     if active_budget is not None:
         return active_budget
-    return Budget(default_build_seconds(), setting=BUILD_SECONDS_ENV)
+    seconds, setting = _BUILD_SECONDS.get() or (default_build_seconds(), BUILD_SECONDS_ENV)
+    return Budget(seconds, setting=setting)
+
+
+@contextmanager
+def build_time(seconds: float, setting: str = "--time-limit") -> Iterator[None]:
+    """Within this block each build that runs outside a budget (a formulation loop grounding one answer after
+    another, say) gets `seconds` from its own start instead of OPTCOPILOT_BUILD_SECONDS."""
+    token = _BUILD_SECONDS.set((seconds, setting))
+    try:
+        yield
+    finally:
+        _BUILD_SECONDS.reset(token)
 
 
 def default_build_seconds() -> float:

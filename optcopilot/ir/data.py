@@ -112,19 +112,26 @@ def resolve_data(f: Formulation) -> ModelData:
     issues: list[Issue] = []
     sets: dict[str, ResolvedSet] = {}
     clock = budget.current()
+    entries = 0
     for s in f.sets:
         clock.check_time(f"set {s.name!r}")
         try:
-            sets[s.name] = _resolve_set(s, sets)
+            sets[s.name] = resolved = _resolve_set(s, sets)
         except FormulationError as exc:
             issues.extend(exc.issues)
+            continue
+        entries += len(resolved.elements) + sum(len(m) for m in (resolved.members or {}).values())
+        clock.check_size("data_entries", entries, f"set {s.name!r}")
     data = ModelData(sets, {})
     for p in f.parameters:
         clock.check_time(f"parameter {p.name!r}")
         try:
-            data.params[p.name] = _resolve_param(p, data)
+            data.params[p.name] = resolved_param = _resolve_param(p, data)
         except FormulationError as exc:
             issues.extend(exc.issues)
+            continue
+        entries += len(resolved_param.table)
+        clock.check_size("data_entries", entries, f"parameter {p.name!r}")
     if issues:
         raise FormulationError(issues)
     return data

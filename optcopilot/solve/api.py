@@ -17,10 +17,20 @@ from optcopilot.ir import budget
 from optcopilot.ir.errors import BuildTimeout
 from optcopilot.ir.model import Formulation
 from optcopilot.solve.base import DEFAULT_TIME_LIMIT, Solver
+from optcopilot.solve.guarded import can_fork, run_guarded
 from optcopilot.solve.result import Result, Termination
 from optcopilot.solve.sanity import checked
 
 MIN_SOLVER_SECONDS = 0.05
+GUARD_MIN_SIZE = 5000  # variables plus row terms from which SCIP/Pyomo routes run in a killable child
+
+
+def _needs_guard(backend: Solver, instance: Instance) -> bool:
+    """Routes whose model translation cannot be interrupted run in a killable child when the model is large."""
+    if backend.name not in ("scip", "pyomo") or not can_fork():
+        return False
+    size = instance.n_vars + sum(len(r.body) if isinstance(r.body, dict) else 1 for r in instance.rows)
+    return size >= GUARD_MIN_SIZE
 
 __all__ = ["SOLVERS", "UnknownSolverError", "get_solver", "solve"]
 
@@ -69,9 +79,13 @@ def _run(backend: Solver, instance: Instance, clock: budget.Budget, options: dic
     if remaining is not None and remaining < MIN_SOLVER_SECONDS:
         return Result(Termination.TIME_LIMIT_NO_SOLUTION, solver=backend.name,
                       message="time limit reached before the solver could start")
+    seconds = remaining if remaining is not None else DEFAULT_TIME_LIMIT
     try:
-        result = backend.solve(instance, time_limit=remaining if remaining is not None else DEFAULT_TIME_LIMIT,
-                               **dict(options))
+        if _needs_guard(backend, instance):
+            result = run_guarded(lambda: backend.solve(instance, time_limit=seconds, **dict(options)), seconds,
+                                 getattr(backend, "label", backend.name))
+        else:
+            result = backend.solve(instance, time_limit=seconds, **dict(options))
     except BuildTimeout as exc:
         return Result(Termination.TIME_LIMIT_NO_SOLUTION, solver=backend.name, message=str(exc))
     if result.status == Termination.ERROR and clock.expired():
