@@ -39,6 +39,7 @@ from optcopilot.eval.store import RESULTS_FILE, append_record, read_records, uni
 from optcopilot.ir.errors import FormulationError
 from optcopilot.llm.base import LLMBackend, LLMError, LLMTimeout
 from optcopilot.llm.factory import make_backend
+from optcopilot.solve.guarded import die_with_parent
 from optcopilot.solve.result import Termination
 
 SAMPLERS = ("stratified", "first")
@@ -181,9 +182,10 @@ def _iterate(todo: list[Problem], cfg: EvalConfig, mode: EvalMode, backend: LLMB
     else:
         import multiprocessing
 
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else None)
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        # spawned workers are children of this process and die with it, even by kill -9 (a forkserver would
+        # stand between them, and it, the workers and the resource tracker outlived a killed run)
+        ctx = multiprocessing.get_context("spawn")
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent)
         futures = {executor.submit(_worker_evaluate, p, cfg): p for p in todo}
     try:
         for fut in as_completed(futures):

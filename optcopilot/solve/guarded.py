@@ -48,6 +48,7 @@ def run_guarded(work: Callable[[], Result], seconds: float, solver: str) -> Resu
     pid = os.fork()
     if pid == 0:  # the child: solve, send the result, leave without running the parent's exit handlers
         os.close(read_end)
+        die_with_parent()
         code = 0
         try:
             try:
@@ -105,6 +106,37 @@ def _collect(pid: int, fd: int, seconds: float, solver: str) -> Result:
         return Result(Termination.ERROR, solver=solver, message=f"{solver} crashed ({why})")
     return result if isinstance(result, Result) else Result(Termination.ERROR, solver=solver,
                                                             message=f"{solver} returned no result")
+
+
+def die_with_parent() -> None:
+    """End this process when its parent ends, even by `kill -9` (worker-pool initializer; guarded children).
+
+    Linux: the kernel sends SIGKILL (`prctl(PR_SET_PDEATHSIG)`), whatever this process is doing. Elsewhere a
+    daemon thread polls the parent's pid.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before the call
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _rss_kb(pid: int) -> int:
