@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError
+from optcopilot.cli.guards import check_llm_spec, positive_seconds
 from optcopilot.formulate.techniques import Techniques
 
 DEFAULT_OUT_ROOT = Path("runs")
@@ -34,9 +35,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", default=None, help="run directory (default runs/DATASET-MODE-LLM)")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip problems already in --out/results.jsonl (default on)")
-    p.add_argument("--time-limit", type=float, default=None,
+    p.add_argument("--time-limit", type=positive_seconds, default=None,
                    help="solver seconds per problem (default 60; 300 for miplib-mps, whose hardest take ~20 s alone)")
-    p.add_argument("--llm-timeout", type=float, default=300.0, help="LLM seconds per call (default 300)")
+    p.add_argument("--llm-timeout", type=positive_seconds, default=300.0, help="LLM seconds per call (default 300)")
     p.add_argument("--rule", default=None, help="scoring rule (default: the dataset's own)")
     p.add_argument("--techniques", default="default",
                    help="pipeline techniques: default, legacy, a +-list (grammar+staged+retrieval+repairs+verifiers) "
@@ -63,6 +64,8 @@ def default_out(dataset: str, mode: str, llm: str | None) -> Path:
 
 
 def _validate(args: argparse.Namespace) -> None:
+    if args.llm:
+        check_llm_spec(args.llm)
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
     if args.samples < 1:
