@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -27,6 +28,10 @@ _CMPOPS: dict[type, str] = {
     ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
     ast.In: "in", ast.NotIn: "not in",
 }
+
+
+# `ast.parse` warns (on stderr) about odd literals such as `1if`; text we only read is no place for warnings
+warnings.filterwarnings("ignore", category=SyntaxWarning, module="<unknown>")
 
 
 class ExprSyntaxError(ValueError):
