@@ -88,6 +88,9 @@ class EvalRecord:
     traceback: str | None = None  # category error: where the exception came from
     reference_check: dict[str, Any] | None = None  # mode reference: outcome, source, reason, label error
     equivalence: dict[str, Any] | None = None  # candidate vs the reference formulation (eval/equivalence_grading)
+    examples: list[str] = field(default_factory=list)  # pipeline: ids of the worked examples shown
+    dropped_examples: dict[str, int] = field(default_factory=dict)  # pipeline: bank entries removed, by rule
+    checks: dict[str, bool] | None = None  # pipeline: trust audit of the accepted answer (formulate.audit)
     schema: int = SCHEMA_VERSION
 
     @classmethod
@@ -108,7 +111,7 @@ class EvalRecord:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value is None and f.name in _OMITTED_WHEN_NONE:
+            if (value is None and f.name in _OMITTED_WHEN_NONE) or (not value and f.name in _OMITTED_WHEN_EMPTY):
                 continue
             out[f.name] = _ENCODERS.get(f.name, json_safe)(value)
         return out
@@ -126,7 +129,8 @@ class EvalRecord:
 
 
 _OMITTED_WHEN_NONE = frozenset({"llm_calls", "confidence", "code", "solver", "bound", "traceback",
-                                "reference_check", "equivalence"})
+                                "reference_check", "equivalence", "checks"})
+_OMITTED_WHEN_EMPTY = frozenset({"examples", "dropped_examples"})
 
 
 def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:

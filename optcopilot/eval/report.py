@@ -12,6 +12,7 @@ from typing import Any
 
 from optcopilot.eval.config import CONFIG_FILE, load_config
 from optcopilot.eval.equivalence_report import equivalence_cells, equivalence_lines, equivalence_summary
+from optcopilot.eval.pipeline_report import pipeline_lines, pipeline_summary
 from optcopilot.eval.records import Category, EvalRecord
 from optcopilot.eval.reference_report import reference_lines, reference_summary
 from optcopilot.eval.store import RESULTS_FILE, read_records, unique_records
@@ -97,6 +98,7 @@ def summarize(records: Sequence[EvalRecord], config: Mapping[str, Any] | None = 
                            "problems_with_unmapped": sum(bool(r.unmapped_keys) for r in with_pred)},
         "reference_check": reference_summary(recs, dataset),
         "equivalence": equivalence_summary(recs),
+        "pipeline": pipeline_summary(recs),
     }
 
 
@@ -156,6 +158,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     lines += _alternatives_lines(s.get("alternative_optima"))
     lines += reference_lines(s.get("reference_check"))
     lines += equivalence_lines(s.get("equivalence"))
+    lines += pipeline_lines(s.get("pipeline"))
     tok, sec, keys = s["tokens"], s["seconds"], s["reference_keys"]
     lines += [
         "",

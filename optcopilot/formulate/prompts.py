@@ -125,6 +125,11 @@ for s in S:
     subject_to(sum(ship[w,s] for w in W) >= demand[s], name="meet_demand")"""
 
 
+def legacy_examples() -> list[tuple[str, str]]:
+    """The legacy pipeline's two fixed worked examples as (problem, DSL answer) pairs."""
+    return [(_EX1_TEXT, f"```python\n{_EX1_DSL}\n```"), (_EX2_TEXT, f"```python\n{_EX2_DSL}\n```")]
+
+
 def system_prompt(surface: str) -> str:
     """The fixed instructions for a surface."""
     return _JSON_RULES if surface == "json" else _DSL_RULES

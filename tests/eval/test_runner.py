@@ -44,6 +44,9 @@ def make_problems(n: int = 8) -> list[Problem]:
 class StubOutcome(SimpleNamespace):
     """Quacks like formulate.pipeline.Outcome."""
 
+    examples: tuple[str, ...] = ()  # no worked examples shown
+    dropped_examples: tuple[tuple[str, int], ...] = ()
+
     def to_dict(self) -> dict[str, Any]:
         return {"formulation": None, "attempts": [{"stage": "generate"}], "error": self.error}
 
@@ -165,6 +168,9 @@ from optcopilot.solve.result import Result, Termination
 out, delay = sys.argv[1], float(sys.argv[2])
 
 class Outcome(SimpleNamespace):
+    examples = ()
+    dropped_examples = ()
+
     def to_dict(self):
         return {"formulation": None, "attempts": [], "error": None}
 
