@@ -31,6 +31,7 @@ from optcopilot.formulate.tables import TableError, load_tables
 from optcopilot.formulate.techniques import Techniques
 from optcopilot.ir.model import Formulation
 from optcopilot.llm.base import LLMBackend, LLMError, LLMTimeout
+from optcopilot.solve.tolerance import REL_TOL, same_value
 
 __all__ = ["DEFAULT_SURFACE", "Attempt", "Outcome", "Techniques", "formulate_and_solve", "formulate_only",
            "group_by_objective", "merge_tables", "parse_answer", "tidy", "vote"]
@@ -39,7 +40,6 @@ DEFAULT_SURFACE = "dsl"
 DEFAULT_MAX_TOKENS = 1536
 DSL_MAX_TOKENS = 1024  # legacy one-shot DSL answers run 100-400 tokens; a longer one is almost always a loop
 SAMPLE_TEMPERATURE = 0.7
-REL_TOL = 1e-6
 RETRIEVED_EXAMPLES = 2
 
 
@@ -163,7 +163,7 @@ def group_by_objective(values: list[float], rel_tol: float = REL_TOL) -> list[li
     reps: list[float] = []
     for i, v in enumerate(values):
         for g, rep in enumerate(reps):
-            if abs(v - rep) <= rel_tol * max(1.0, abs(rep), abs(v)):
+            if same_value(v, rep, rel_tol):
                 groups[g].append(i)
                 break
         else:
