@@ -19,12 +19,15 @@ Run it alone on the machine, with the LLM response cache off (the default here),
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from optcopilot.eval.pipeline_report import objective_right_of, repair_figures
+from optcopilot.eval.records import Category, EvalRecord
+from optcopilot.eval.store import read_records, unique_records
 
 CONFIGS: dict[str, tuple[str, int]] = {
     "legacy": ("legacy", 1),
@@ -38,55 +41,23 @@ CONFIGS: dict[str, tuple[str, int]] = {
 }
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            rows[str(rec.get("id"))] = rec
-    return list(rows.values())
+def _read(path: Path) -> list[EvalRecord]:
+    return list(unique_records(read_records(path)).values()) if path.exists() else []
 
 
-def _objective_right(rec: dict[str, Any]) -> bool:
-    verdict = rec.get("verdict") or {}
-    if verdict.get("objective_correct") is not None:
-        return bool(verdict["objective_correct"])
-    return bool(rec.get("correct"))
-
-
-def repair_stats(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Repair answers: how many repeat an earlier answer, and per error kind how many fix what they were given."""
-    total = repeated = 0
-    given: Counter[str] = Counter()
-    fixed: Counter[str] = Counter()
-    for rec in records:
-        for a in rec.get("attempts") or []:
-            if a.get("stage") != "repair":
-                continue
-            total += 1
-            repeated += bool(a.get("repeated"))
-            kind = str(a.get("repairs") or "?").split(":")[0]
-            given[kind] += 1
-            if a.get("error_kind") is None or str(a.get("error_kind")).split(":")[0] != kind:
-                fixed[kind] += a.get("error_kind") is None
-    return {"repairs": total, "repeated": repeated, "fixed": sum(fixed.values()),
-            "by_kind": {k: (fixed[k], n) for k, n in given.most_common()}}
-
-
-def row(name: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+def row(name: str, records: list[EvalRecord]) -> dict[str, Any]:
     n = len(records)
-    secs = [float(r.get("seconds") or 0.0) for r in records]
-    tokens = [sum(int((r.get("tokens") or {}).get(k, 0) or 0) for k in ("prompt", "completion")) for r in records]
-    cats = Counter(str(r.get("category")) for r in records)
-    rep = repair_stats(records)
-    return {"config": name, "n": n, "correct": sum(bool(r.get("correct")) for r in records),
-            "objective": sum(_objective_right(r) for r in records), "invalid_ir": cats.get("invalid_ir", 0),
+    secs = [r.seconds for r in records]
+    rep = repair_figures([r.attempts for r in records])
+    return {"config": name, "n": n, "correct": sum(r.category == Category.OK for r in records),
+            "objective": sum(objective_right_of(r) for r in records),
+            "invalid_ir": sum(r.category == Category.INVALID_IR for r in records),
             "median_s": statistics.median(secs) if secs else 0.0, "mean_s": statistics.fmean(secs) if secs else 0.0,
-            "tokens": statistics.fmean(tokens) if tokens else 0.0, **rep,
-            "copied": sum(bool((r.get("checks") or {}).get("copied_example")) for r in records)}
+            "tokens": statistics.fmean([r.tokens.prompt + r.tokens.completion for r in records]) if n else 0.0,
+            "cached": sum(r.llm_calls.cached for r in records if r.llm_calls is not None),
+            "repairs": rep["calls"], "repeated": rep["repeated"], "fixed": rep["fixed"], "by_kind": rep["by_kind"],
+            "copied": sum(bool(r.checks and (r.checks.get("copied_example") or r.checks.get("alien_numbers")))
+                          for r in records)}
 
 
 def _pct(a: int, n: int) -> str:
@@ -95,12 +66,12 @@ def _pct(a: int, n: int) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| config | n | accuracy | objective only | invalid_ir | median s | mean s | tokens/problem "
-            "| repairs repeating | repairs fixing |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            "| repairs repeating | repairs fixing | LLM calls from cache |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     lines = [head]
     for r in rows:
         lines.append(f"| {r['config']} | {r['n']} | {_pct(r['correct'], r['n'])} | {_pct(r['objective'], r['n'])} "
                      f"| {_pct(r['invalid_ir'], r['n'])} | {r['median_s']:.1f} | {r['mean_s']:.1f} | {r['tokens']:.0f} "
-                     f"| {_pct(r['repeated'], r['repairs'])} | {_pct(r['fixed'], r['repairs'])} |")
+                     f"| {_pct(r['repeated'], r['repairs'])} | {_pct(r['fixed'], r['repairs'])} | {r['cached']} |")
     return "\n".join(lines)
 
 
@@ -115,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--llm-timeout", type=float, default=300.0)
     parser.add_argument("--summarize", action="store_true", help="only print the table of what is in --out")
+    parser.add_argument("--from", dest="sources", action="append", default=[], metavar="CONFIG=DIR",
+                        help="read a config's records from an existing run directory instead of OUT/<config> "
+                             "(e.g. legacy=benchmarks/results/optibench-150/pipeline); repeatable")
     args = parser.parse_args(argv)
     names = [c.strip() for c in args.configs.split(",") if c.strip()]
     unknown = [c for c in names if c not in CONFIGS]
@@ -122,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown config(s): {', '.join(unknown)}")
     out = Path(args.out)
     if not args.summarize:
+        names = [n for n in names if n not in dict(item.split("=", 1) for item in args.sources)]
         from optcopilot.eval.runner import run_eval
 
         for name in names:
@@ -130,16 +105,17 @@ def main(argv: list[str] | None = None) -> int:
             run_eval(args.dataset, out_dir=out / _dirname(name), limit=args.n, sample="stratified",
                      llm_spec=args.llm, samples=samples, time_limit=args.time_limit, llm_timeout=args.llm_timeout,
                      cache=args.cache, techniques=techniques, progress=True)
+    sources = dict(item.split("=", 1) for item in args.sources)
     rows = []
     for name in CONFIGS:
-        records = _read(out / _dirname(name) / "results.jsonl")
+        records = _read(Path(sources[name]) / "results.jsonl" if name in sources else out / _dirname(name) / "results.jsonl")
         if records:
             rows.append(row(name, records))
     print(table(rows))
     by_kind: dict[str, list[str]] = defaultdict(list)
     for r in rows:
-        for kind, (fixed, given) in r["by_kind"].items():
-            by_kind[r["config"]].append(f"{kind} {fixed}/{given}")
+        for kind, counts in r["by_kind"].items():
+            by_kind[r["config"]].append(f"{kind} {counts['fixed']}/{counts['given']}")
     for config, parts in by_kind.items():
         print(f"- repairs fixing the error they were given, {config}: " + ", ".join(parts))
     return 0

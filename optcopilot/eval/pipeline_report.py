@@ -31,22 +31,43 @@ def _kind(value: Any) -> str:
 
 
 def repair_figures(attempt_lists: Sequence[Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+    """Repair answers: how many repeat an earlier answer of their chain, and how many fix the error given.
+
+    Records written before repairs were tagged (no `repeated`/`repairs` fields) are read the same way: a
+    repeat is a response equal to an earlier one of the same sample, and the kind is the earlier error's.
+    """
     total = repeated = fixed = 0
     given: Counter[str] = Counter()
     fixes: Counter[str] = Counter()
     for attempts in attempt_lists:
+        earlier: dict[int, list[Mapping[str, Any]]] = {}
         for a in attempts:
-            if a.get("stage") != "repair":
-                continue
-            total += 1
-            repeated += bool(a.get("repeated"))
-            kind = _kind(a.get("repairs"))
-            given[kind] += 1
-            ok = a.get("error_kind") is None and not a.get("error")
-            fixes[kind] += ok
-            fixed += ok
+            chain = earlier.setdefault(int(a.get("sample") or 0), [])
+            if a.get("stage") == "repair":
+                total += 1
+                text = " ".join(str(a.get("response") or "").split())
+                repeated += bool(a.get("repeated")) if "repeated" in a else any(
+                    " ".join(str(b.get("response") or "").split()) == text for b in chain)
+                previous = chain[-1] if chain else {}
+                kind = _kind(a.get("repairs") if "repairs" in a else
+                             previous.get("error_kind") or _legacy_kind(previous.get("error")))
+                given[kind] += 1
+                ok = a.get("error_kind") is None and not a.get("error")
+                fixes[kind] += ok
+                fixed += ok
+            chain.append(a)
     return {"calls": total, "repeated": repeated, "fixed": fixed,
             "by_kind": {k: {"given": n, "fixed": fixes[k]} for k, n in given.most_common()}}
+
+
+def _legacy_kind(error: Any) -> str:
+    """The kind of an error of a record written before errors were tagged (only for old records)."""
+    text = str(error or "").lower()
+    for word, kind in (("infeasible", "infeasible"), ("unbounded", "unbounded"), ("syntax", "syntax"),
+                       ("cut off", "cut-off"), ("solver failed", "solver")):
+        if word in text:
+            return kind
+    return "invalid" if text else "?"
 
 
 def pipeline_summary(records: Sequence[EvalRecord]) -> dict[str, Any] | None:
