@@ -7,7 +7,7 @@ objective and each constraint row as flat algebra (`Poly` or `NL`). Every compil
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -456,20 +456,8 @@ class _Grounder:
                 fast = self._linear_sum(node, plan, scope)
                 if fast is not None:
                     return fast
-            acc = Poly()
-            extra: list[Value] = []
-            for count, inner in enumerate(self.iterate(node.generators, scope)):
-                v = self.eval(node.body, inner)
-                if isinstance(v, NL):
-                    extra.append(v)
-                elif isinstance(v, str | tuple):
-                    raise self.fail(f"sum over set elements in {to_text(node)!r}")
-                else:
-                    add_into(acc, v, 1.0)
-                if count % 4096 == 4095:
-                    self.clock.check_size("terms_per_row", len(acc) + len(extra), self.where)
-            total: Value = acc if any(m != () for m in acc) else acc.get((), 0.0)
-            return total if not extra else _sum_nl(total, extra)
+            return self._sum_of((self.eval(node.body, inner) for inner in self.iterate(node.generators, scope)),
+                                node)
         items: list[Value] = []
         for inner in self.iterate(node.generators, scope):
             items.append(self.eval(node.body, inner))
@@ -482,6 +470,22 @@ class _Grounder:
         if node.func == "prod":
             return self._product(items)
         return apply(node.func, items)
+
+    def _sum_of(self, values: Iterable[Any], node: Node) -> Value:
+        """Polynomial parts added in place, nonlinear ones kept in one flat node; the size checked as it grows."""
+        acc = Poly()
+        extra: list[Value] = []
+        for count, v in enumerate(values):
+            if isinstance(v, NL):
+                extra.append(v)
+            elif isinstance(v, str | tuple):
+                raise self.fail(f"sum over set elements in {to_text(node)!r}")
+            else:
+                add_into(acc, v, 1.0)
+            if count % 4096 == 4095:
+                self.clock.check_size("terms_per_row", len(acc) + len(extra), self.where)
+        total: Value = acc if any(m != () for m in acc) else acc.get((), 0.0)
+        return total if not extra else _sum_nl(total, extra)
 
     def _product(self, items: list[Value]) -> Value:
         """The product of items: numbers and polynomials multiplied out, nonlinear factors kept in one flat node."""
@@ -553,17 +557,7 @@ class _Grounder:
         if func == "prod":
             return self._product(args)
         if func == "sum":
-            acc = Poly()
-            extra: list[Value] = []
-            for a in args:
-                if isinstance(a, NL):
-                    extra.append(a)
-                elif isinstance(a, str | tuple):
-                    raise self.fail(f"sum of set elements in {to_text(node)!r}")
-                else:
-                    add_into(acc, a, 1.0)
-            total: Value = acc if any(m != () for m in acc) else acc.get((), 0.0)
-            return total if not extra else _sum_nl(total, extra)
+            return self._sum_of(args, node)
         if func in ("min", "max") and len(args) == 1:
             return args[0]
         try:

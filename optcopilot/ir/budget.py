@@ -174,12 +174,17 @@ def build_time(seconds: float, setting: str = "--time-limit") -> Iterator[None]:
 
 
 def default_build_seconds() -> float:
-    raw = os.environ.get(BUILD_SECONDS_ENV, "").strip()
+    return env_positive(BUILD_SECONDS_ENV, DEFAULT_BUILD_SECONDS)
+
+
+def env_positive(name: str, default: float) -> float:
+    """A positive finite number from the environment variable `name`; `default` when unset or unusable."""
+    raw = os.environ.get(name, "").strip()
     try:
-        value = float(raw) if raw else DEFAULT_BUILD_SECONDS
+        value = float(raw) if raw else default
     except ValueError:
-        value = DEFAULT_BUILD_SECONDS
-    return value if value > 0 and value == value else DEFAULT_BUILD_SECONDS
+        return default
+    return value if 0 < value < float("inf") else default
 
 
 @contextmanager

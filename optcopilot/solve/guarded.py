@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from optcopilot.ir.budget import env_positive
 from optcopilot.solve.result import Result, Termination
 
 GRACE_SECONDS = 1.0  # after the deadline, for a solver that stops at its own limit and reports back
@@ -34,12 +35,7 @@ def can_fork() -> bool:
 
 
 def memory_budget_mb() -> int:
-    raw = os.environ.get(MEMORY_ENV, "").strip()
-    try:
-        value = int(raw) if raw else DEFAULT_MEMORY_MB
-    except ValueError:
-        value = DEFAULT_MEMORY_MB
-    return value if value > 0 else DEFAULT_MEMORY_MB
+    return int(env_positive(MEMORY_ENV, DEFAULT_MEMORY_MB))
 
 
 def run_guarded(work: Callable[[], Result], seconds: float, solver: str) -> Result:
