@@ -40,6 +40,7 @@ import numpy as np
 from optcopilot.compile.instance import Instance, ProblemClass, instantiate
 from optcopilot.compile.to_highs import NotLinearError, build_highs
 from optcopilot.io.file_check import IncompleteFileError, check_complete, check_readable
+from optcopilot.ir import budget
 from optcopilot.ir.model import (
     ConstraintDef,
     Domain,
@@ -123,6 +124,11 @@ def read_model_file(path: str | os.PathLike[str], name: str | None = None) -> Fo
         check_complete(p, kind)  # HiGHS reads a truncated file as a smaller model
     except IncompleteFileError as exc:
         raise ModelFileError(str(exc)) from None
+    clock = budget.current()  # refuse what the grounder would refuse before building the IR of it
+    clock.check_size("variables", int(model.lp_.num_col_), p.name)
+    clock.check_size("rows", int(model.lp_.num_row_), p.name)
+    clock.check_size("nonzeros", len(model.lp_.a_matrix_.value_), p.name)
+    clock.check_time(f"reading {p.name}")
     stem = p.name[: -len(suffix)] or "model"
     return formulation_from_lp(model.lp_, model.hessian_, name or stem, source=p.name)
 
