@@ -54,6 +54,9 @@ def row(name: str, records: list[EvalRecord]) -> dict[str, Any]:
             "invalid_ir": sum(r.category == Category.INVALID_IR for r in records),
             "median_s": statistics.median(secs) if secs else 0.0, "mean_s": statistics.fmean(secs) if secs else 0.0,
             "tokens": statistics.fmean([r.tokens.prompt + r.tokens.completion for r in records]) if n else 0.0,
+            "new_tokens": statistics.fmean([sum(int(a.get("prompt_tokens") or 0) - int(a.get("reused_prompt_tokens") or 0)
+                                                + int(a.get("completion_tokens") or 0) for a in r.attempts)
+                                            for r in records]) if n else 0.0,
             "cached": sum(r.llm_calls.cached for r in records if r.llm_calls is not None),
             "repairs": rep["calls"], "repeated": rep["repeated"], "fixed": rep["fixed"], "by_kind": rep["by_kind"],
             "copied": sum(bool(r.checks and (r.checks.get("copied_example") or r.checks.get("alien_numbers")))
@@ -65,12 +68,12 @@ def _pct(a: int, n: int) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("| config | n | accuracy | objective only | invalid_ir | median s | mean s | tokens/problem "
+    head = ("| config | n | accuracy | objective only | invalid_ir | median s | mean s | tokens/problem (not from the prompt cache) "
             "| repairs repeating | repairs fixing | LLM calls from cache |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     lines = [head]
     for r in rows:
         lines.append(f"| {r['config']} | {r['n']} | {_pct(r['correct'], r['n'])} | {_pct(r['objective'], r['n'])} "
-                     f"| {_pct(r['invalid_ir'], r['n'])} | {r['median_s']:.1f} | {r['mean_s']:.1f} | {r['tokens']:.0f} "
+                     f"| {_pct(r['invalid_ir'], r['n'])} | {r['median_s']:.1f} | {r['mean_s']:.1f} | {r['tokens']:.0f} ({r['new_tokens']:.0f}) "
                      f"| {_pct(r['repeated'], r['repairs'])} | {_pct(r['fixed'], r['repairs'])} | {r['cached']} |")
     return "\n".join(lines)
 

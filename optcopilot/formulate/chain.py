@@ -70,6 +70,7 @@ def _attempt(ctx: Context, chain: Chain, stage: str, written: list[_Written], se
                    error=None, status=None, objective=None, seconds=seconds,
                    prompt_tokens=sum(r.prompt_tokens for r in responses),
                    completion_tokens=sum(r.completion_tokens for r in responses), sample=chain.sample,
+                   reused_prompt_tokens=sum(r.reused_prompt_tokens for r in responses),
                    cached=bool(responses) and all(r.cached for r in responses), calls=len(responses))
 
 

@@ -47,7 +47,8 @@ def run_legacy_chain(ctx: Context, chain: Chain, temperature: float, seed: int |
         attempt = Attempt(index=ctx.next_index(), stage=stage, response=response.text, formulation_json=None,
                           error=None, status=None, objective=None, seconds=response.seconds,
                           prompt_tokens=response.prompt_tokens, completion_tokens=response.completion_tokens,
-                          sample=chain.sample, cached=response.cached)
+                          sample=chain.sample, cached=response.cached,
+                          reused_prompt_tokens=response.reused_prompt_tokens)
         if round_no > 0 and chain.attempts:
             attempt.repairs = chain.attempts[-1].error_kind
             attempt.repeated = any(a.response.strip() == response.text.strip() for a in chain.attempts)

@@ -41,6 +41,7 @@ class Attempt:
     sample: int = 0
     cached: bool = False  # answered from the response cache (no generation time spent)
     calls: int = 1  # LLM calls behind this answer (a staged answer is one call per section)
+    reused_prompt_tokens: int = 0  # of prompt_tokens, those served from the backend's prompt cache
     error_kind: str | None = None  # Feedback.kind of this answer's problem
     repairs: str | None = None  # for a repair: the kind of error it was asked to fix
     repeated: bool = False  # the answer repeats an earlier answer of the same chain word for word

@@ -28,6 +28,7 @@ class LLMResponse:
     completion_tokens: int = 0
     seconds: float = 0.0
     cached: bool = False
+    reused_prompt_tokens: int = 0  # prompt tokens the backend served from its own prompt (KV) cache
 
 
 @runtime_checkable

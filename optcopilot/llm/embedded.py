@@ -204,6 +204,7 @@ class EmbeddedBackend:
             model=self.model,
             prompt_tokens=int(stream.usage.get("prompt_tokens") or 0),
             completion_tokens=int(stream.usage.get("completion_tokens") or 0),
+            reused_prompt_tokens=int((stream.usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0),
             seconds=time.monotonic() - start,
         )
 
