@@ -14,6 +14,7 @@ runs with one worker) and in a process pool for CPU-bound modes (MIPLIB solves).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -185,7 +186,8 @@ def _iterate(todo: list[Problem], cfg: EvalConfig, mode: EvalMode, backend: LLMB
         # spawned workers are children of this process and die with it, even by kill -9 (a forkserver would
         # stand between them, and it, the workers and the resource tracker outlived a killed run)
         ctx = multiprocessing.get_context("spawn")
-        executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=die_with_parent)
+        processes = min(workers, os.cpu_count() or 1)  # CPU-bound: more processes than cores only cost memory
+        executor = ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=die_with_parent)
         futures = {executor.submit(_worker_evaluate, p, cfg): p for p in todo}
     try:
         for fut in as_completed(futures):
