@@ -19,6 +19,7 @@ import numpy as np
 from optcopilot.compile.algebra import Poly, variables_of
 from optcopilot.compile.instance import Instance
 from optcopilot.compile.to_highs import build_highs
+from optcopilot.ir import budget
 from optcopilot.solve.highs_status import highs_termination
 from optcopilot.solve.result import Termination
 from optcopilot.solve.scip_model import is_feasible_scip
@@ -71,7 +72,8 @@ def deletion_filter(instance: Instance, time_limit: float = 30.0, check: Check |
     None means the full model was not proven infeasible, or the time ran out before the set was
     shown to be irreducible.
     """
-    deadline = time.perf_counter() + max(0.0, time_limit)
+    remaining = budget.current().remaining()  # an IIS is a bonus: never past the run's own deadline
+    deadline = time.perf_counter() + max(0.0, time_limit if remaining is None else min(time_limit, remaining))
     check = check or feasibility_check(instance, deadline)
     lb, ub = instance.lb.copy(), instance.ub.copy()
     try:

@@ -84,6 +84,10 @@ def _solution_problem(result: Result, instance: Instance) -> str | None:
         lo, hi = float(instance.lb[i]), float(instance.ub[i])
         if v < lo - FEASIBILITY_TOL * (1 + abs(lo)) or v > hi + FEASIBILITY_TOL * (1 + abs(hi)):
             return f"{instance.names[i]} = {v:.10g} is outside its bounds [{lo:g}, {hi:g}]"
+    value, scale = _activity(instance.objective, x)
+    if value is not None and abs(value - result.objective) > FEASIBILITY_TOL * (1.0 + scale):
+        return (f"it reports the objective {result.objective:.10g}, but its point gives {value:.10g} "
+                "(the solver may have misread the model's numbers)")
     for row in instance.rows:
         activity, scale = _activity(row.body, x)
         if activity is None:
