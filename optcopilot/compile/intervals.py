@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from optcopilot.compile.algebra import NL, Poly, Value
+from optcopilot.compile.algebra import NL, Poly, Value, variables_of
 
 Interval = tuple[float, float]
 UNKNOWN: Interval = (-math.inf, math.inf)
@@ -177,3 +177,32 @@ def domain_violations(value: Value, box: Box) -> Iterator[tuple[str, Value, Inte
             enclosure = box.of(node.args[0])
             if enclosure[0] < 0.0 and not isinstance(node.args[0], float | int):
                 yield f"**{node.args[1]:g}", node.args[0], enclosure
+
+
+def continuous_on_box(value: Value, box: Box) -> bool:
+    """True when `value` is a continuous function of variables that all have finite bounds: then it is bounded
+    on the box even where floating-point enclosures overflow (`exp(exp(exp(exp(x))))` on [1, 2])."""
+    if any(not (math.isfinite(box.lb[i]) and math.isfinite(box.ub[i])) for i in variables_of(value)):
+        return False
+    stack: list[Value] = [value]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, NL):
+            continue
+        stack.extend(node.args)
+        if node.op == "/":
+            lo, hi = box.of(node.args[1])
+            if lo <= 0.0 <= hi:
+                return False
+        elif node.op in ("log", "log10"):
+            if box.of(node.args[0])[0] <= 0.0:
+                return False
+        elif node.op == "**":
+            base, expo = node.args
+            base_lo, base_hi = box.of(base)
+            if isinstance(expo, float | int):
+                if expo < 0 and base_lo <= 0.0 <= base_hi:
+                    return False
+            elif base_lo <= 0.0:
+                return False
+    return True

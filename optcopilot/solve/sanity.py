@@ -16,6 +16,7 @@ import math
 from optcopilot.compile.algebra import NL, Poly, Value, evaluate
 from optcopilot.compile.checks import tightened_box
 from optcopilot.compile.instance import Instance, ProblemClass
+from optcopilot.compile.intervals import continuous_on_box
 from optcopilot.solve.result import Result, Termination
 
 FEASIBILITY_TOL = 1e-5  # relative to the row's size; solvers work to 1e-6..1e-9
@@ -33,8 +34,13 @@ def checked(result: Result, instance: Instance) -> Result:
         if reason:
             return _demoted(result, Termination.ERROR, reason)
     if status == Termination.UNBOUNDED:
-        enclosure = tightened_box(instance).of(instance.objective)
+        box = tightened_box(instance)
+        enclosure = box.of(instance.objective)
         bounded = enclosure[0] > -math.inf if instance.sense == "minimize" else enclosure[1] < math.inf
+        if not bounded and continuous_on_box(instance.objective, box):
+            return _demoted(result, Termination.ERROR, (
+                f"{result.solver} reported 'unbounded', but the objective is continuous on the variables' "
+                "bounded ranges, so it has an optimum (one too large for floating point: rescale the model)"))
         if bounded:
             return _demoted(result, Termination.ERROR, (
                 f"{result.solver} reported 'unbounded', but the objective stays within [{enclosure[0]:.6g}, "

@@ -49,6 +49,13 @@ def test_bounded_box_is_never_reported_unbounded(model_file) -> None:
     assert "not trusted" in data["message"]
 
 
+def test_overflowing_but_bounded_objective_is_never_unbounded(model_file) -> None:
+    path = model_file({"variables": [{"name": "x", "lb": 1, "ub": 2}],
+                       "objective": {"sense": "maximize", "expression": "exp(exp(exp(exp(x))))"}})
+    run = run_cli("solve", path, "--json", timeout=LIMIT_S)  # SCIP says "unbounded"; the box is compact
+    assert run.code == 1 and json.loads(run.out)["status"] != "unbounded", run.out
+
+
 def test_log_outside_its_domain_is_a_modelling_error(model_file) -> None:
     path = model_file({"variables": [{"name": "x", "lb": -10, "ub": 10}],
                        "objective": {"sense": "minimize", "expression": "log(x)"}})
