@@ -2,6 +2,10 @@
 
 The instance numbers every scalar variable, keeps the family/key it came from, and holds the
 objective and each constraint row as flat algebra (`Poly` or `NL`). Every compiler starts here.
+
+Longer than our usual module: `_Grounder` is one recursive evaluator over the expression tree (eval, domains,
+aggregates, calls, comparisons share its scope, budget and error location); split, each part would need
+all of them. The fast linear-sum path, the checks and the interval arithmetic live in their own modules.
 """
 
 from __future__ import annotations
