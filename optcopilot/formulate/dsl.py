@@ -16,6 +16,10 @@ small models write them often and they change no meaning: `import` lines (skippe
 `obj = maximize(...)` / `cap = subject_to(...)` (the name becomes the constraint's name), and arithmetic on
 number literals inside data, e.g. `param([50, 70/100*50], P)` (folded by our own arithmetic on the parsed
 numbers, with size limits).
+
+Why one module over 450 lines: the reader is the security boundary for LLM text, so the whole whitelist —
+which statements, calls, literals and names are accepted, and the limits on each — stays in one place to be
+read and reviewed together.
 """
 
 from __future__ import annotations
