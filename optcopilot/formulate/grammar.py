@@ -79,39 +79,47 @@ def _rule(name: str, body: str) -> str:
     return f"{name} ::= {body}\n"
 
 
-def _ref_rules(declared: Declared) -> str:
-    """`ref`: a declared parameter or variable with its exact number of indices; `setname`, `idx`."""
+def _ref_rules(declared: Declared, suffix: str, idx: str) -> str:
+    """`ref`: a declared parameter or variable with its exact number of indices (each an `idx`)."""
     alts: list[str] = []
     for name, arity in sorted({**declared.params, **declared.variables}.items()):
         if arity == 0:
             alts.append(lit(name))
         else:
-            alts.append(lit(name + "[") + " idx" + ' ", " idx' * (arity - 1) + ' "]"')
+            alts.append(lit(name + "[") + f" {idx}" + f' ", " {idx}' * (arity - 1) + ' "]"')
     if not alts:
         alts.append('"0"')
-    out = _rule("ref", " | ".join(alts))
-    # a loop index: a short lower-case name (i, j, p, t2, w_) never a declared name (checked by the reader)
-    out += _rule("loopvar", "[a-z] [a-z0-9_]{0,3}")
-    out += _rule("idx", 'loopvar (ws ("+" | "-") ws [0-9]{1,3})? | elem')
-    return out
+    return _rule(f"ref{suffix}", " | ".join(alts))
+
+
+def _variant(declared: Declared, suffix: str, idx: str) -> str:
+    """One copy of the expression rules (`expr{suffix}` ...) whose indices are `idx`."""
+    e = f"expr{suffix}"
+    atom = ["pnum", f"ref{suffix}", f'"(" ws {e} ws ")"',
+            f'("abs" | "exp" | "log" | "sqrt") "(" {e} ")"', f'("min" | "max") "(" {e} ("," ws {e})+ ")"']
+    if declared.sets:
+        atom.append('"sum(" expr-o gen+ ")"')  # inside a sum its own loop variables are in scope
+    out = _rule(e, f'term{suffix} (ws ("+" | "-") ws term{suffix})*')
+    out += _rule(f"term{suffix}", f'unary{suffix} (ws ("*" | "/") ws unary{suffix})*')
+    out += _rule(f"unary{suffix}", f'"-"? power{suffix}')
+    out += _rule(f"power{suffix}", f'atom{suffix} (ws "**" ws ([0-9] | "(" pnum ")"))?')
+    out += _rule(f"atom{suffix}", " | ".join(atom))
+    return out + _ref_rules(declared, suffix, idx)
 
 
 def _expression_rules(declared: Declared) -> str:
-    """`expr`: arithmetic over declared names, numbers, functions, and sums over declared sets."""
-    atom = ["pnum", "ref", '"(" ws expr ws ")"',
-            '("abs" | "exp" | "log" | "sqrt") "(" expr ")"', '("min" | "max") "(" expr ("," ws expr)+ ")"']
+    """Arithmetic over declared names, numbers, functions and sums over declared sets, in two scopes:
+    `expr` (no loop variable is bound: indices are set elements) and `expr-o` (inside a for-block or a sum,
+    where loop variables are bound)."""
     out = ""
     if declared.sets:
-        atom.append('"sum(" expr gen+ ")"')
         out += _rule("setname", _alt(sorted(declared.sets)))
         out += _rule("gen", '" for " loopvar " in " setname (" if " cond)?')
         out += _rule("cond", 'loopvar ws ("!=" | "==" | "<" | "<=" | ">" | ">=") ws (loopvar | elem)')
-    out += _rule("expr", "term (ws (\"+\" | \"-\") ws term)*")
-    out += _rule("term", "unary (ws (\"*\" | \"/\") ws unary)*")
-    out += _rule("unary", '"-"? power')
-    out += _rule("power", 'atom (ws "**" ws ([0-9] | "(" pnum ")"))?')
-    out += _rule("atom", " | ".join(atom))
-    return out + _ref_rules(declared)
+    # a loop index: a short lower-case name (i, j, p, t2, w_) never a declared name (checked by the reader)
+    out += _rule("loopvar", "[a-z] [a-z0-9_]{0,3}")
+    out += _rule("idx", 'loopvar (ws ("+" | "-") ws [0-9]{1,3})? | elem')
+    return out + _variant(declared, "", "elem") + _variant(declared, "-o", "idx")
 
 
 # the five sections -------------------------------------------------------------------------------------------
@@ -183,9 +191,11 @@ def constraints_grammar(declared: Declared) -> str:
         for depth in range(1, MAX_NESTED_LOOPS + 1):
             heads = "".join(f'{lit("    " * d + "for ")} loopvar " in " setname ":\\n" ' for d in range(depth))
             pad = lit("    " * depth)
-            stmts.append(f'{heads}({pad} con "\\n")+')
+            stmts.append(f'{heads}({pad} con-o "\\n")+')
     body += _rule("cstmt", " | ".join(stmts))
-    body += _rule("con", '"subject_to(" expr ws ("<=" | ">=" | "==") ws expr (", name=\\"" cname "\\"")? ")"')
+    for suffix in ("", "-o"):
+        body += _rule(f"con{suffix}", f'"subject_to(" expr{suffix} ws ("<=" | ">=" | "==") ws expr{suffix} '
+                      '(", name=\\"" cname "\\"")? ")"')
     body += _rule("cname", "[A-Za-z] [A-Za-z0-9_]{0,40}")
     return body + _expression_rules(declared) + _COMMON_RULES
 
@@ -211,9 +221,11 @@ def whole_answer_grammar() -> str:
     body += _rule("cname", "[A-Za-z] [A-Za-z0-9_]{0,40}")
     body += _rule("anyname", "[A-Za-z] [A-Za-z0-9_]{0,47}")
     expr = _expression_rules(loose)
-    # without declarations: any name, with or without indices; sums over any set name
+    # without declarations: any name, with or without indices, in either scope; sums over any set name
     expr = expr.replace('ref ::= "0"', 'ref ::= anyname ("[" idx ("," ws idx)* "]")?')
-    expr = expr.replace("atom ::= ", 'atom ::= "sum(" expr (" for " loopvar " in " anyname)+ ")" | ')
+    expr = expr.replace('ref-o ::= "0"', 'ref-o ::= anyname ("[" idx ("," ws idx)* "]")?')
+    expr = expr.replace("atom ::= ", 'atom ::= "sum(" expr-o (" for " loopvar " in " anyname)+ ")" | ')
+    expr = expr.replace("atom-o ::= ", 'atom-o ::= "sum(" expr-o (" for " loopvar " in " anyname)+ ")" | ')
     return body + expr + _COMMON_RULES
 
 

@@ -87,6 +87,9 @@ def test_expressions_use_only_declared_names_with_their_arity() -> None:
     assert not matches(c, "import os\n```")
     assert not matches(c, "subject_to(y < budget)\n```")  # strict inequalities are not constraints
     assert not matches(c, "for r in R:\nsubject_to(y <= 1)\n```")  # a loop body is indented
+    assert not matches(c, "subject_to(cap[r] >= 1)\n```")  # r is bound by no loop or sum
+    assert not matches(g, "maximize(profit[p] * x[p])\n# constraints\n")  # nor here
+    assert matches(c, "for r in R:\n    subject_to(cap[r] >= sum(use[p, r] for p in P))\n```")
 
 
 def test_variables_refer_to_declared_sets() -> None:
