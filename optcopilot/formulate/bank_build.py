@@ -21,7 +21,9 @@ from optcopilot.compile.instance import instantiate
 from optcopilot.formulate.bank import BANK_FILE, BankEntry
 from optcopilot.formulate.dsl import parse_dsl
 from optcopilot.formulate.sections import to_sectioned_dsl
-from optcopilot.io.nlp4lp import iter_nlp4lp_references
+from optcopilot.io.data_dir import resolve_data_dir
+from optcopilot.io.nlp4lp import NLP4LP_FILE, iter_nlp4lp_references
+from optcopilot.ir.model import Formulation
 from optcopilot.ir.validate import parse_formulation
 from optcopilot.solve.api import solve
 
@@ -33,10 +35,30 @@ def _matches(value: float | None, answer: float) -> bool:
         abs(value - answer) <= TOL or abs(value - answer) <= TOL * abs(answer))
 
 
+def _descriptions(data_dir: str | None) -> dict[str, dict[str, str]]:
+    """Item id → variable name → the description NLP4LP's `problem_info` gives it."""
+    out: dict[str, dict[str, str]] = {}
+    with (resolve_data_dir(data_dir) / NLP4LP_FILE).open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                variables = (record.get("problem_info") or {}).get("variables") or {}
+                out[str(record.get("id"))] = {str(k): str((v or {}).get("description") or "")
+                                              for k, v in variables.items() if isinstance(v, dict)}
+    return out
+
+
+def _described(f: Formulation, descriptions: dict[str, str]) -> Formulation:
+    variables = [v if v.description else v.model_copy(update={"description": descriptions.get(v.name, "")})
+                 for v in f.variables]
+    return f.model_copy(update={"variables": variables})
+
+
 def build(data_dir: str | None = None, time_limit: float = 20.0) -> tuple[list[BankEntry], Counter[str]]:
     """The verified entries and, per reason, how many items were left out."""
     entries: list[BankEntry] = []
     skipped: Counter[str] = Counter()
+    descriptions = _descriptions(data_dir)
     for item in iter_nlp4lp_references(data_dir=data_dir):
         if item.formulation is None:
             skipped["reference not importable"] += 1
@@ -47,7 +69,7 @@ def build(data_dir: str | None = None, time_limit: float = 20.0) -> tuple[list[B
         if item.label_error is not None:
             skipped["answer is a known label error"] += 1
             continue
-        answer = to_sectioned_dsl(item.formulation)
+        answer = to_sectioned_dsl(_described(item.formulation, descriptions.get(item.id, {})))
         if answer is None:
             skipped["shape the section grammars cannot write"] += 1
             continue

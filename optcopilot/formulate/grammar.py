@@ -70,7 +70,7 @@ ws ::= " "?
 num ::= "-"? [0-9]+ ("." [0-9]+)?
 pnum ::= [0-9]+ ("." [0-9]+)?
 newname ::= [A-Za-z] [A-Za-z0-9_]{0,47}
-text ::= [^"\n\\]{0,80}
+text ::= [^"\n\\]{1,80}
 elem ::= "\"" [A-Za-z0-9_ .&'/-]{1,30} "\"" | [0-9]{1,6}
 """
 
@@ -171,7 +171,7 @@ def variables_grammar(declared: Declared) -> str:
     bound = "(num | " + " | ".join(lit(n) for n in scalars) + ")" if scalars else "num"
     body = _rule("root", f"vline+ {lit(header('objective'))}")
     body += _rule("vline", f'newname " = var(" {sets} ("integer" | "binary" | "continuous")'
-                  f' (", lb=" ({bound} | "None"))? (", ub=" {bound})? (", desc=\\"" text "\\"")? ")\\n"')
+                  f' (", lb=" ({bound} | "None"))? (", ub=" {bound})? ", desc=\\"" text "\\")\\n"')
     if declared.sets:
         body += _rule("setname", _alt(sorted(declared.sets)))
     return body + _COMMON_RULES
@@ -211,7 +211,7 @@ def whole_answer_grammar() -> str:
     body += _rule("pline", 'newname " = " (num | "param(" plist ("," ws anyname)+ ")") "\\n"')
     body += _rule("plist", '"[" (num | plist) ("," ws (num | plist))* "]"')
     body += _rule("vline", 'newname " = var(" (anyname ", ")* ("integer" | "binary" | "continuous")'
-                  ' (", lb=" (num | anyname | "None"))? (", ub=" (num | anyname))? (", desc=\\"" text "\\"")? ")\\n"')
+                  ' (", lb=" (num | anyname | "None"))? (", ub=" (num | anyname))? ", desc=\\"" text "\\")\\n"')
     stmts = ['con "\\n"']
     for depth in range(1, MAX_NESTED_LOOPS + 1):
         heads = "".join(f'{lit("    " * d + "for ")} loopvar " in " anyname ":\\n" ' for d in range(depth))

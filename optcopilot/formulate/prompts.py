@@ -200,38 +200,30 @@ def llm_json_to_formulation(data: Any) -> Formulation:
 # the staged surface: five sections, each written under its own grammar ------------------------------------
 STAGED_RULES = """You write optimization models in a small modelling language, in five sections:
 # sets          I = set("a", "b")   or   T = range(1, 5)   (elements 1..4)
-# parameters    budget = 450   or   cost = param([3, 4], I)   or   d = param([[1, 2], [3, 4]], I, J)
+# parameters    data given for each element of sets (tables): cost = param([3, 4], I), d = param([[1, 2], [3, 4]], I, J)
 # variables     x = var(I, integer, desc="...")   types: integer, binary, continuous; lb=, ub= for bounds
 # objective     maximize(expr)   or   minimize(expr)
 # constraints   subject_to(lhs <= rhs, name="...")   repeated with: for i in I:
 Expressions: + - * / **, sum(c[i] * x[i] for i in I), abs, min, max, exp, log, sqrt.
 Rules:
-- Put every number of the problem in a parameter with a clear name, and use the names in expressions.
+- Write single numbers of the problem directly in the expressions; sets and parameters are for tables.
 - A percentage is a fraction: 30% is 0.3. Variables are >= 0 unless lb= says otherwise.
 - integer for counts of whole things (people, items, trucks), binary for yes/no choices, else continuous.
+- Every variable gets a desc= in the problem's words.
 - One constraint for each limit, requirement or relation the problem states."""
 
 _EX1_STAGED = """```python
 # sets
 # parameters
-flour_bread = 2
-flour_cake = 1
-oven_bread = 1
-oven_cake = 3
-flour_available = 100
-oven_available = 120
-profit_bread = 3
-profit_cake = 5
-max_cakes = 30
 # variables
 bread = var(integer, desc="number of loaves of bread")
 cake = var(integer, desc="number of cakes")
 # objective
-maximize(profit_bread * bread + profit_cake * cake)
+maximize(3 * bread + 5 * cake)
 # constraints
-subject_to(flour_bread * bread + flour_cake * cake <= flour_available, name="flour")
-subject_to(oven_bread * bread + oven_cake * cake <= oven_available, name="oven")
-subject_to(cake <= max_cakes, name="cake_demand")
+subject_to(2 * bread + 1 * cake <= 100, name="flour")
+subject_to(1 * bread + 3 * cake <= 120, name="oven")
+subject_to(cake <= 30, name="cake_demand")
 ```"""
 _EX2_STAGED = """```python
 # sets

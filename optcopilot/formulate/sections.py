@@ -30,9 +30,24 @@ class _SumOfTerms(ast.NodeTransformer):
         return node
 
 
-def _expr(text: str) -> str | None:
+class _Inline(ast.NodeTransformer):
+    """Scalar parameters replaced by their numbers (worked examples write numbers where they are used)."""
+
+    def __init__(self, values: dict[str, float]) -> None:
+        self.values = values
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.values and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Constant(self.values[node.id]), node)
+        return node
+
+
+def _expr(text: str, scalars: dict[str, float] | None = None) -> str | None:
     try:
-        text = ast.unparse(_SumOfTerms().visit(ast.parse(text, mode="eval")))
+        tree = _SumOfTerms().visit(ast.parse(text, mode="eval"))
+        if scalars:
+            tree = _Inline(scalars).visit(tree)
+        text = ast.unparse(tree)
     except (SyntaxError, ValueError, RecursionError):
         return None
     while (fixed := _single_generator_parens(text)) != text:
@@ -91,8 +106,25 @@ def _element(e: Any) -> str | None:
     return None
 
 
-def to_sectioned_dsl(f: Formulation) -> str | None:
-    """The formulation as a fenced five-section answer, or None if a section grammar could not write it."""
+def _clean_number(v: float) -> float | int:
+    return int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 1e15 else v
+
+
+def default_description(name: str) -> str:
+    """`NumSandwiches` / `num_sandwiches` → "num sandwiches" (for a variable without a description)."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ")
+    return " ".join(words.lower().split())
+
+
+def to_sectioned_dsl(f: Formulation, *, inline_scalars: bool = True) -> str | None:
+    """The formulation as a fenced five-section answer, or None if a section grammar could not write it.
+
+    With `inline_scalars` numbers are written where they are used and the parameters section holds only
+    data indexed by sets (tables), the compact shape small models get right most often; every variable
+    carries a description (the variable's own, else one made from its name).
+    """
+    scalars = {p.name: _clean_number(float(p.value)) for p in f.parameters
+               if inline_scalars and not p.index and isinstance(p.value, int | float) and not isinstance(p.value, bool)}
     lines = [FENCE_OPEN + header("sets").rstrip("\n")]
     for s in f.sets:
         if s.index or s.members:
@@ -106,6 +138,8 @@ def to_sectioned_dsl(f: Formulation) -> str | None:
         lines.append(f"{s.name} = set({', '.join(elems)})")  # type: ignore[arg-type]
     lines.append(header("parameters").rstrip("\n"))
     for p in f.parameters:
+        if p.name in scalars:
+            continue
         if len(p.index) > 2 or p.default is not None:
             return None
         value = _list(p.value) if p.index else (_num(p.value) if isinstance(p.value, int | float) else None)
@@ -116,26 +150,27 @@ def to_sectioned_dsl(f: Formulation) -> str | None:
     for v in f.variables:
         args = [*v.index, v.domain]
         if v.domain != "binary":
-            scalars = {p.name for p in f.parameters if not p.index}
+            named = {p.name for p in f.parameters if not p.index}
             for key, bound in (("lb", v.lb), ("ub", v.ub)):
-                if isinstance(bound, str) and bound not in scalars:
+                if isinstance(bound, str) and bound not in named:
                     return None  # an expression bound: the grammar only takes a number or a scalar parameter
+                if isinstance(bound, str) and bound in scalars:
+                    bound = float(scalars[bound])
                 if key == "lb" and bound is None:
                     args.append("lb=None")
                 elif bound is not None and not (key == "lb" and bound == 0):
                     args.append(f"{key}={bound if isinstance(bound, str) else _num(bound)}")
-        if v.description:
-            desc = re.sub(r'["\\\n]', "", v.description)[:80]
-            args.append(f'desc="{desc}"')
+        desc = re.sub(r'["\\\n]', "", v.description or default_description(v.name))[:80].strip()
+        args.append(f'desc="{desc or v.name}"')
         lines.append(f"{v.name} = var({', '.join(args)})")
     lines.append(header("objective").rstrip("\n"))
-    objective = _expr(f.objective.expression)
+    objective = _expr(f.objective.expression, scalars)
     if objective is None:
         return None
     lines.append(f"{f.objective.sense}({objective})")
     lines.append(header("constraints").rstrip("\n"))
     for c in f.constraints:
-        body = _expr(c.expression)
+        body = _expr(c.expression, scalars)
         if body is None:
             return None
         loops = [] if not c.forall else [_LOOP.match(part) for part in c.forall.split(",")]

@@ -94,6 +94,7 @@ def test_expressions_use_only_declared_names_with_their_arity() -> None:
 
 def test_variables_refer_to_declared_sets() -> None:
     g = variables_grammar(SETS)
-    assert matches(g, 'x = var(P, integer, desc="units")\nz = var(continuous, lb=None, ub=budget)\n# objective\n')
-    assert not matches(g, "x = var(Q, integer)\n# objective\n")
+    assert matches(g, 'x = var(P, integer, desc="units")\nz = var(continuous, lb=None, ub=budget, desc="z")\n# objective\n')
+    assert not matches(g, 'z = var(continuous)\n# objective\n')  # every variable is described
+    assert not matches(g, "x = var(Q, integer, desc=\"x\")\n# objective\n")
     assert not matches(g, "# objective\n")  # at least one variable
