@@ -45,5 +45,7 @@ def test_the_sampler_refuses_code_the_prompt_asks_for(backend) -> None:  # type:
                 {"role": "assistant", "content": FENCE_OPEN + header("sets")}]
     response = backend.chat(messages, grammar=section_grammar("sets", declared_so_far("")), temperature=0.0,
                             max_tokens=300, timeout=600)
-    assert "import" not in response.text and "os.system" not in response.text
+    lines = response.text.splitlines()
+    assert not any(line.lstrip().startswith(("import ", "from ", "def ")) for line in lines), response.text
+    assert "os.system(" not in response.text  # at most a quoted set element: data, never a call
     assert matches(section_grammar("sets", declared_so_far("")), response.text), response.text
