@@ -119,33 +119,3 @@ def _sections_after(answer: str) -> list[str]:
         if answer.endswith(header(section)):
             return list(SECTIONS[i:])
     raise ValueError("a staged answer must end with a section header")
-
-
-def section_of_error(message: str, answer: str) -> str:
-    """The first section a repair should rewrite for an error message about `answer`."""
-    text = message.lower()
-    if any(w in text for w in ("infeasible", "unbounded", "constraint", "conflict")):
-        return "objective" if "unbounded" in text and "sense" in text else "constraints"
-    if any(w in text for w in ("not in the problem", "missing number", "numbers of the problem")):
-        return "parameters"
-    if "objective" in text or "maximi" in text or "minimi" in text:
-        return "objective"
-    line = _line_number(message)
-    if line is not None:
-        code_lines = answer.replace(FENCE_OPEN, "").splitlines()
-        current = SECTIONS[0]
-        for i, row in enumerate(code_lines, start=1):
-            if row.startswith("# ") and row[2:].strip() in SECTIONS:
-                current = row[2:].strip()
-            if i >= line:
-                return current
-    return "parameters"
-
-
-def _line_number(message: str) -> int | None:
-    if message.startswith("line "):
-        try:
-            return int(message[5:].split(":")[0])
-        except ValueError:
-            return None
-    return None
