@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from optcopilot.formulate.bank import bank_path, load_bank, near_duplicate, retrieve
 from optcopilot.formulate.techniques import excluded_sources
 
@@ -19,8 +21,12 @@ def test_bank_is_small_and_holds_no_optibench_item() -> None:
 
 def test_bank_build_reproduces_the_shipped_file() -> None:
     from optcopilot.formulate.bank_build import build
+    from optcopilot.io.data_dir import DatasetError
 
-    entries, skipped = build()
+    try:
+        entries, skipped = build()
+    except DatasetError as exc:  # the shared datasets are not beside this checkout
+        pytest.skip(str(exc))
     shipped = [json.loads(line) for line in bank_path().read_text().splitlines() if line.strip()]
     assert [e.id for e in entries] == [row["id"] for row in shipped]
     assert sum(skipped.values()) + len(entries) == 269
