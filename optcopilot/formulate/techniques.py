@@ -15,6 +15,8 @@ class Techniques:
     - ``retrieval``: worked examples retrieved from the bank instead of two fixed ones
     - ``repairs``: a repair rewrites only the faulty section and never accepts an answer it has seen
     - ``verifiers``: numbers, copied examples, objective sense, counts and all-zero checks feed repairs
+    - ``soft_repairs``: soft verifier findings (unused numbers, objective sense, ...) also ask for one repair
+      (off by default: measured to cost time and turn no answer right)
     - ``legacy``: the earlier one-shot DSL prompt and repair loop (every other switch ignored)
     """
 
@@ -23,6 +25,7 @@ class Techniques:
     retrieval: bool = True
     repairs: bool = True
     verifiers: bool = True
+    soft_repairs: bool = False
     legacy: bool = False
 
     def label(self) -> str:

@@ -108,9 +108,17 @@ def test_a_copied_worked_example_is_never_the_answer() -> None:
 def test_a_soft_finding_keeps_the_earlier_answer_when_the_repair_is_worse() -> None:
     wrong_sense = GOOD.replace("maximize", "minimize")
     backend = continuing(lambda m: INFEASIBLE if is_repair(m) else wrong_sense)
-    out = formulate_and_solve(TEXT, backend)
+    out = formulate_and_solve(TEXT, backend, techniques=Techniques(soft_repairs=True))
     assert out.error is None and out.result is not None and out.result.objective == pytest.approx(0.0)
     assert out.attempts[0].findings == ["objective-sense"] and out.attempts[1].error_kind == "infeasible"
+
+
+def test_by_default_a_soft_finding_is_recorded_but_not_repaired() -> None:
+    wrong_sense = GOOD.replace("maximize", "minimize")
+    backend = continuing(lambda m: INFEASIBLE if is_repair(m) else wrong_sense)
+    out = formulate_and_solve(TEXT, backend)
+    assert out.error is None and len(out.attempts) == 1 and out.attempts[0].findings == ["objective-sense"]
+    assert not any(is_repair(call.messages) for call in backend.calls)
 
 
 def test_one_shot_when_the_backend_cannot_continue_a_message() -> None:
