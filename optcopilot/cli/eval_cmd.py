@@ -6,10 +6,14 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optcopilot.cli.common import EXIT_FAIL, EXIT_OK, UsageError
 from optcopilot.cli.guards import check_llm_spec, positive_seconds
 from optcopilot.formulate.techniques import Techniques
+
+if TYPE_CHECKING:
+    from optcopilot.eval.ray_executor import RaySettings
 
 DEFAULT_OUT_ROOT = Path("runs")
 
@@ -32,6 +36,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--samples", type=int, default=1, help="formulations to sample and vote over (pipeline)")
     p.add_argument("--workers", type=int, default=1,
                    help="parallel problems; for HTTP backends and miplib-mps (the local model uses 1)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local (default: this process, --workers) or ray (Ray actors; needs the [ray] extra)")
+    p.add_argument("--ray-address", default=None,
+                   help="with --executor ray: the address of a running Ray cluster (default: start a local Ray)")
+    p.add_argument("--actors", type=int, default=2,
+                   help="with --executor ray: actors, each holding one LLM backend (default 2)")
+    p.add_argument("--threads-per-actor", type=int, default=1,
+                   help="with --executor ray: CPUs (llama.cpp threads) per actor (default 1)")
     p.add_argument("--out", default=None, help="run directory (default runs/DATASET-MODE-LLM)")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip problems already in --out/results.jsonl (default on)")
@@ -72,6 +84,15 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError("--samples must be at least 1")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.actors < 1 or args.threads_per_actor < 1:
+        raise UsageError("--actors and --threads-per-actor must be at least 1")
+    if args.executor != "ray" and args.ray_address:
+        raise UsageError("--ray-address needs --executor ray")
+    if args.executor == "ray":
+        from optcopilot.eval.ray_executor import INSTALL_HINT, ray_available
+
+        if not ray_available():
+            raise UsageError(INSTALL_HINT)
     if args.time_limit is None:
         args.time_limit = MIPLIB_TIME_LIMIT if args.dataset == "miplib-mps" else DEFAULT_TIME_LIMIT
     if args.time_limit <= 0 or args.llm_timeout <= 0:
@@ -109,7 +130,7 @@ def run_eval_cmd(args: argparse.Namespace) -> int:
             samples=args.samples, workers=args.workers, resume=args.resume, time_limit=args.time_limit,
             llm_timeout=args.llm_timeout, data_dir=args.data_dir, progress=not args.no_progress, rule=args.rule,
             techniques=args.techniques,
-            cache=args.cache,
+            cache=args.cache, ray=_ray_settings(args),
         )
     except DatasetError as exc:
         raise UsageError(str(exc)) from None
@@ -122,6 +143,14 @@ def run_eval_cmd(args: argparse.Namespace) -> int:
     print(f"{summary['dataset']}: {summary['correct']}/{summary['n']} correct"
           f" ({'-' if acc is None else f'{100 * acc:.1f}%'}), rule {summary['rule']}; report: {out / 'summary.md'}")
     return EXIT_OK
+
+
+def _ray_settings(args: argparse.Namespace) -> RaySettings | None:
+    if args.executor != "ray":
+        return None
+    from optcopilot.eval.ray_executor import RaySettings
+
+    return RaySettings(address=args.ray_address, actors=args.actors, threads_per_actor=args.threads_per_actor)
 
 
 def run_report_cmd(args: argparse.Namespace) -> int:

@@ -91,6 +91,7 @@ class EvalRecord:
     examples: list[str] = field(default_factory=list)  # pipeline: ids of the worked examples shown
     dropped_examples: dict[str, int] = field(default_factory=dict)  # pipeline: bank entries removed, by rule
     checks: dict[str, bool] | None = None  # pipeline: trust audit of the accepted answer (formulate.audit)
+    worker: dict[str, Any] | None = None  # --executor ray: the node, host and actor that produced the record
     schema: int = SCHEMA_VERSION
 
     @classmethod
@@ -129,7 +130,7 @@ class EvalRecord:
 
 
 _OMITTED_WHEN_NONE = frozenset({"llm_calls", "confidence", "code", "solver", "bound", "traceback",
-                                "reference_check", "equivalence", "checks"})
+                                "reference_check", "equivalence", "checks", "worker"})
 _OMITTED_WHEN_EMPTY = frozenset({"examples", "dropped_examples"})
 
 

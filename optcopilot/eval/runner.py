@@ -13,6 +13,7 @@ runs with one worker) and in a process pool for CPU-bound modes (MIPLIB solves).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -32,6 +33,7 @@ from optcopilot.eval.modes import mode_for
 from optcopilot.eval.modes.base import EvalMode
 from optcopilot.eval.problems import Problem
 from optcopilot.eval.progress import Progress, Tally
+from optcopilot.eval.ray_executor import RaySettings, ray_records
 from optcopilot.eval.records import Category, EvalRecord
 from optcopilot.eval.report import write_report
 from optcopilot.eval.sampling import stratified_sample
@@ -123,13 +125,15 @@ def run_eval(
     problems: Sequence[Problem] | None = None,
     backend: LLMBackend | None = None,
     techniques: str = "default",
+    ray: RaySettings | None = None,
 ) -> dict[str, Any]:
     """Evaluate a dataset and write ``results.jsonl``, ``summary.json``/``.md`` and plots; return the summary.
 
     ``problems``/``backend`` inject a problem list or a ready backend (tests, notebooks); otherwise the
     dataset is loaded from ``data_dir`` and the backend built from ``llm_spec`` (``cache=False``: without the
     LLM response cache, so every answer is generated afresh). ``workers > 1`` is for HTTP
-    backends and MIPLIB; the in-process ``local`` model always runs with one worker.
+    backends and MIPLIB; the in-process ``local`` model always runs with one worker. ``ray``: evaluate on
+    Ray actors instead (`optcopilot.eval.ray_executor`; each actor builds its own backend, ``workers`` unused).
     """
     chosen_mode = mode_for(dataset, mode)
     if workers < 1 or samples < 1:
@@ -156,14 +160,18 @@ def run_eval(
     for pid in ids:
         if pid in done:
             tally.add(done[pid])
-    if chosen_mode.uses_llm and backend is None and todo:
+    if ray is not None:
+        ray = dataclasses.replace(ray, cache=cache)
+    elif chosen_mode.uses_llm and backend is None and todo:
         backend = make_backend(llm_spec, cache=cache)
     if workers > 1 and chosen_mode.uses_llm and getattr(backend, "name", "") == "local":
         if progress:
             print("note: the embedded local model serves one request at a time; using 1 worker", file=sys.stderr)
         workers = 1
     with Progress(progress, len(chosen), tally, f"{dataset} [{chosen_mode.name}]") as bar:
-        for rec in _iterate(todo, cfg, chosen_mode, backend, workers):
+        records = ray_records(todo, cfg, chosen_mode, ray) if ray is not None else _iterate(
+            todo, cfg, chosen_mode, backend, workers)
+        for rec in records:
             append_record(results, rec)
             bar.advance(rec)
     return write_report(out)

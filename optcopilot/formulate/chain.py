@@ -3,8 +3,9 @@
 - The answer is written in five grammar-constrained sections (`staged.py`) when the backend can continue an
   assistant message, else in one call (under the whole-answer grammar when `grammar` is on).
 - A repair sees the rejected answer and what is wrong with it, keeps the sections before the faulty one and
-  writes the rest again (`repairs`); an answer identical to an earlier one is resampled once at a higher
-  temperature and, if it repeats again, ends the chain instead of wasting another call.
+  writes the rest again (`repairs`); an answer identical to an earlier one is a draft, not an answer: it is
+  resampled once at a higher temperature with repeats of the context penalized (the backend's DRY sampler,
+  where it has one) and, if it still repeats, ends the chain instead of wasting another call.
 - Verifier findings (`checks.py`): hard ones reject the answer. Soft ones are recorded (and rank the samples
   of a vote); with `soft_repairs` on they also ask for one repair, and the earlier answer stands unless the
   repair is accepted with fewer findings. It is off by default: on the first 62 problems of the OptiBench
@@ -50,10 +51,10 @@ def _normalized(text: str) -> str:
 
 
 def _write(ctx: Context, messages: list[dict[str, str]], prefix: str | None, temperature: float,
-           seed: int | None) -> _Written:
+           seed: int | None, avoid_repeats: bool = False) -> _Written:
     if _staged(ctx):
         staged = write_staged(ctx.backend, messages, temperature=temperature, seed=seed, timeout=ctx.llm_timeout,
-                              prefix=prefix)
+                              prefix=prefix, avoid_repeats=avoid_repeats)
         cut = not staged.complete and bool(staged.responses)
         return _Written(staged.text, staged.responses, cut)
     grammar = whole_answer_grammar() if ctx.techniques.grammar else None
@@ -96,7 +97,8 @@ def run_chain(ctx: Context, chain: Chain, temperature: float, seed: int | None, 
             written = [_write(ctx, messages, prefix, temp, call_seed)]
             repeated = _normalized(written[0].text) in seen
             if repeated and ctx.techniques.repairs:  # never take the same answer twice: resample once
-                written.append(_write(ctx, messages, prefix, RESAMPLE_TEMPERATURE, (call_seed or 0) + 7919))
+                written.append(_write(ctx, messages, prefix, RESAMPLE_TEMPERATURE, (call_seed or 0) + 7919,
+                                      avoid_repeats=True))
                 repeated = _normalized(written[-1].text) in seen
         except LLMError as exc:
             failed = Attempt(index=ctx.next_index(), stage=stage, response="", formulation_json=None,

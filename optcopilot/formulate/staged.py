@@ -86,8 +86,13 @@ def kept_prefix(answer: str, section: str) -> str:
 
 
 def write_staged(backend: LLMBackend, messages: list[Message], *, temperature: float, seed: int | None,
-                 timeout: float, prefix: str | None = None) -> StagedAnswer:
-    """Write the answer section by section after `messages`, continuing `prefix` (default: from the start)."""
+                 timeout: float, prefix: str | None = None, avoid_repeats: bool = False) -> StagedAnswer:
+    """Write the answer section by section after `messages`, continuing `prefix` (default: from the start).
+
+    ``avoid_repeats``: ask the backend (where it can: ``avoids_repeats``) to penalize long runs of text already
+    in the context, so that an answer the model keeps repeating comes out different.
+    """
+    extra = {"avoid_repeats": True} if avoid_repeats and getattr(backend, "avoids_repeats", False) else {}
     answer = prefix if prefix is not None else FENCE_OPEN + header(SECTIONS[0])
     out = StagedAnswer(text=answer)
     start = time.monotonic()
@@ -98,7 +103,7 @@ def write_staged(backend: LLMBackend, messages: list[Message], *, temperature: f
         grammar = section_grammar(section, declared_so_far(answer))
         response = backend.chat([*messages, {"role": "assistant", "content": answer}], grammar=grammar,
                                 temperature=temperature, max_tokens=STAGE_MAX_TOKENS[section], seed=seed,
-                                timeout=remaining)
+                                timeout=remaining, **extra)
         out.responses.append(response)
         answer += response.text
         out.text = answer

@@ -50,6 +50,7 @@ def cache_key(
     max_tokens: int,
     seed: int | None,
     grammar: str | None = None,
+    avoid_repeats: bool = False,
 ) -> str:
     """SHA-256 hex digest identifying one request."""
     payload = {
@@ -63,6 +64,8 @@ def cache_key(
     }
     if grammar is not None:  # only then, so keys of earlier requests stay valid
         payload["grammar"] = grammar
+    if avoid_repeats:
+        payload["avoid_repeats"] = True
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -75,6 +78,7 @@ class CachedBackend:
         self.name: str = inner.name
         self.model: str = inner.model
         self.continues_assistant: bool = bool(getattr(inner, "continues_assistant", False))
+        self.avoids_repeats: bool = bool(getattr(inner, "avoids_repeats", False))
         self.path = Path(path).expanduser() if path else default_cache_path()
         self._ready = False
 
@@ -88,6 +92,7 @@ class CachedBackend:
         seed: int | None = None,
         timeout: float | None = None,
         grammar: str | None = None,
+        avoid_repeats: bool = False,
     ) -> LLMResponse:
         """Return the cached answer if there is one, else ask the wrapped backend and store its answer."""
         kwargs: dict[str, Any] = {
@@ -98,10 +103,13 @@ class CachedBackend:
             "timeout": timeout,
             "grammar": grammar,
         }
+        if avoid_repeats:  # only backends that take it (`avoids_repeats`) are asked with it
+            kwargs["avoid_repeats"] = True
         if temperature > 0 and seed is None:
             return self.inner.chat(messages, **kwargs)
         start = time.monotonic()
-        key = cache_key(self.name, self.model, messages, json_schema, temperature, max_tokens, seed, grammar)
+        key = cache_key(self.name, self.model, messages, json_schema, temperature, max_tokens, seed, grammar,
+                        avoid_repeats)
         hit = self._get(key)
         if hit is not None:
             hit.seconds = time.monotonic() - start

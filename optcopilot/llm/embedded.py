@@ -32,6 +32,11 @@ DEFAULT_N_CTX = 8192
 _PROMPT_CACHE_MIB = 512
 _N_BATCH = 512  # prompt chunk size; progress (and so cancellation) happens between chunks
 THREADS_ENV = "OPTCOPILOT_LLM_THREADS"
+DRY_ALLOWED_LENGTH = 12
+DRY_SAMPLING = {"dry_multiplier": 0.8, "dry_base": 1.75, "dry_allowed_length": DRY_ALLOWED_LENGTH,
+                "dry_penalty_last_n": DEFAULT_N_CTX, "dry_sequence_breakers": ["```"]}
+"""llama.cpp's DRY ("don't repeat yourself") sampler settings for ``avoid_repeats``: only the code fence breaks
+a run (it needs one breaker), so a repeated run is measured across lines and quotes."""
 
 _SERVERS: dict[tuple[str, int, int, bool], Any] = {}
 _SERVERS_LOCK = threading.Lock()
@@ -138,6 +143,7 @@ class EmbeddedBackend:
 
     name = "local"
     continues_assistant = True  # llama.cpp continues a final assistant message (prefill)
+    avoids_repeats = True  # llama.cpp's DRY sampler (see `chat`)
 
     def __init__(
         self,
@@ -186,12 +192,20 @@ class EmbeddedBackend:
         seed: int | None = None,
         timeout: float | None = None,
         grammar: str | None = None,
+        avoid_repeats: bool = False,
     ) -> LLMResponse:
-        """Answer ``messages`` with the local model; ``json_schema`` constrains decoding to that schema."""
+        """Answer ``messages`` with the local model; ``json_schema`` constrains decoding to that schema.
+
+        ``avoid_repeats`` turns on llama.cpp's DRY sampler over the whole context: continuing a run of more than
+        `DRY_ALLOWED_LENGTH` tokens that already occurs in the context (e.g. a rejected answer quoted in the
+        prompt) is penalized more with every further token.
+        """
         check_messages(messages)
         server = self.load()  # loading (seconds, once per process) is not counted against the timeout
         start = time.monotonic()
         request = self._request(messages, json_schema, temperature, max_tokens, seed, grammar)
+        if avoid_repeats:
+            request.update(DRY_SAMPLING)
         stream = self._run(server, request, timeout, start)
         if stream.error is not None and json_schema is not None and "schema" in str(stream.error).lower():
             request["response_format"] = {"type": "json_object"}

@@ -31,6 +31,7 @@ class ScriptedCall:
     seed: int | None
     timeout: float | None
     grammar: str | None = None
+    avoid_repeats: bool = False
 
 
 class ScriptedBackend:
@@ -39,10 +40,11 @@ class ScriptedBackend:
     name = "scripted"
 
     def __init__(self, answers: Sequence[str | dict[str, Any]] | Rule = (), *, model: str = "script",
-                 continues_assistant: bool = False) -> None:
+                 continues_assistant: bool = False, avoids_repeats: bool = False) -> None:
         self.model = model
         # scripted answers are whole answers unless a test scripts the continuation of partial ones
         self.continues_assistant = continues_assistant
+        self.avoids_repeats = avoids_repeats  # accept `avoid_repeats` (recorded; the script decides the text)
         self._rule: Rule | None = answers if callable(answers) else None
         self._answers: list[str | dict[str, Any]] = [] if callable(answers) else list(answers)
         self._next = 0
@@ -83,10 +85,12 @@ class ScriptedBackend:
         seed: int | None = None,
         timeout: float | None = None,
         grammar: str | None = None,
+        avoid_repeats: bool = False,
     ) -> LLMResponse:
         """Record the call and play the next scripted entry."""
         check_messages(messages)
-        call = ScriptedCall(copy.deepcopy(messages), json_schema, temperature, max_tokens, seed, timeout, grammar)
+        call = ScriptedCall(copy.deepcopy(messages), json_schema, temperature, max_tokens, seed, timeout, grammar,
+                            avoid_repeats)
         with self._lock:
             self.calls.append(call)
             entry = self._take(messages, json_schema)

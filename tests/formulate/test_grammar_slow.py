@@ -49,3 +49,13 @@ def test_the_sampler_refuses_code_the_prompt_asks_for(backend) -> None:  # type:
     assert not any(line.lstrip().startswith(("import ", "from ", "def ")) for line in lines), response.text
     assert "os.system(" not in response.text  # at most a quoted set element: data, never a call
     assert matches(section_grammar("sets", declared_so_far("")), response.text), response.text
+
+
+def test_avoid_repeats_makes_an_answer_the_model_would_copy_come_out_different(backend) -> None:  # type: ignore[no-untyped-def]
+    entry = load_bank()[10]
+    prompt = f"Copy this answer exactly, character for character:\n{entry.answer}"
+    messages = [{"role": "user", "content": prompt}]
+    copied = backend.chat(messages, temperature=0.8, seed=7, max_tokens=400)
+    varied = backend.chat(messages, temperature=0.8, seed=7, max_tokens=400, avoid_repeats=True)
+    assert entry.answer.strip("`\n ") in copied.text  # the model does copy when let
+    assert entry.answer.strip("`\n ") not in varied.text

@@ -50,7 +50,7 @@ def continuing(answers: Callable[[list[Message]], str]) -> ScriptedBackend:
                 return rest[: rest.index(end) + len(end)]
         raise AssertionError("the partial answer must end with a section header")
 
-    return ScriptedBackend(rule, continues_assistant=True)
+    return ScriptedBackend(rule, continues_assistant=True, avoids_repeats=True)
 
 
 def is_repair(messages: list[Message]) -> bool:
@@ -89,6 +89,19 @@ def test_a_repeated_answer_is_resampled_once_then_the_chain_stops() -> None:
     assert out.attempts[1].calls == 2  # the repeat and one resample at a higher temperature
     resample = [c for c in backend.calls if is_repair(c.messages)]
     assert [c.temperature for c in resample] == [0.3, 0.8]
+    assert [c.avoid_repeats for c in resample] == [False, True]  # the resample penalizes repeats of the context
+
+
+def test_a_resample_that_comes_out_different_is_judged_as_a_new_answer() -> None:
+    def answers(m: list[Message]) -> str:
+        if not is_repair(m):
+            return INFEASIBLE
+        return GOOD if backend.calls[-1].avoid_repeats else INFEASIBLE  # the call being answered
+
+    backend = continuing(answers)
+    out = formulate_and_solve(TEXT, backend, max_repairs=2)
+    assert out.error is None and out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert not out.attempts[1].repeated and out.attempts[1].calls == 2
 
 
 def test_without_the_repairs_technique_repeats_are_taken_again() -> None:
