@@ -106,7 +106,7 @@ def test_every_problem_once_when_an_actor_is_killed_mid_run(local_ray: None, scr
     assert time.monotonic() - started < 120
     counts = Counter(r.id for r in records)
     assert counts == Counter(p.id for p in todo)  # every problem exactly once
-    assert all(r.category == Category.CORRECT for r in records), [r.error for r in records]
+    assert all(r.category == Category.OK for r in records), [r.error for r in records]
     pids = {r.worker["pid"] for r in records}
     assert killed in pids and len(pids) >= 3  # the killed actor was replaced by a restarted one
     assert all(r.worker["executor"] == "ray" and r.worker["node"] and r.worker["actor"] for r in records)
@@ -121,7 +121,7 @@ def test_a_problem_that_crashes_its_actor_twice_is_an_error_record(local_ray: No
     assert Counter(r.id for r in records) == Counter(p.id for p in todo)
     boom = next(r for r in records if r.id == "toy:boom")
     assert boom.category == Category.ERROR and f"{MAX_CRASHES} times" in (boom.error or "")
-    assert all(r.category == Category.CORRECT for r in records if r.id != "toy:boom")
+    assert all(r.category == Category.OK for r in records if r.id != "toy:boom")
 
 
 def test_an_interrupted_ray_run_resumes_without_losing_or_repeating(
