@@ -91,6 +91,16 @@ class ProblemWorker:
         return record.to_json()
 
 
+FORWARDED_PREFIXES = ("OPTCOPILOT_", "OPENAI_", "HF_")
+"""Environment variables the actors get from the driver (model paths, endpoints, keys), on every node."""
+
+
+def forwarded_environment() -> dict[str, str]:
+    """The driver's settings that actors need, wherever they run (``OPTCOPILOT_LLM_THREADS`` is per actor)."""
+    return {k: v for k, v in os.environ.items()
+            if k.startswith(FORWARDED_PREFIXES) and k != "OPTCOPILOT_LLM_THREADS"}
+
+
 def _crashed_record(problem: Problem, cfg: EvalConfig, mode: EvalMode, reason: str) -> EvalRecord:
     record = mode.new_record(problem, cfg)
     record.status, record.category = Termination.ERROR, Category.ERROR
@@ -131,7 +141,7 @@ def ray_records(todo: list[Problem], cfg: EvalConfig, mode: EvalMode, settings: 
     ray = _ray()
     started = _start(ray, settings)
     remote_class: Any = ray.remote(num_cpus=settings.threads_per_actor, max_restarts=-1, max_task_retries=0)(
-        worker_class)
+        worker_class).options(runtime_env={"env_vars": forwarded_environment()})
     actors = [remote_class.remote(cfg, settings.threads_per_actor, settings.cache)
               for _ in range(min(settings.actors, len(todo)))]
     queue: deque[Problem] = deque(todo)

@@ -25,8 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optcopilot.llm import prefix_state
 from optcopilot.llm.base import LLMError, LLMResponse, LLMTimeout, Message, check_messages
-from optcopilot.llm.weights import MODEL_FILENAME, MODEL_PATH_ENV, OFFICIAL_MODEL_HINT, ensure_embedded_model
+from optcopilot.llm.weights import (
+    MODEL_FILENAME,
+    MODEL_PATH_ENV,
+    MODEL_SHA256,
+    OFFICIAL_MODEL_HINT,
+    ensure_embedded_model,
+    is_verified,
+)
 
 DEFAULT_N_CTX = 8192
 _PROMPT_CACHE_MIB = 512
@@ -40,6 +48,10 @@ a run (it needs one breaker), so a repeated run is measured across lines and quo
 
 _SERVERS: dict[tuple[str, int, int, bool], Any] = {}
 _SERVERS_LOCK = threading.Lock()
+_SLOT_KEYS: dict[int, str] = {}  # id(server) -> the API key of its HTTP endpoint (slot save/restore)
+_SLOT_PREFIX: dict[int, str | None] = {}  # id(server) -> SHA-256 of the system message its slot starts with
+KV_LAYOUT = f"kv=f16/f16;batch={_N_BATCH}"
+"""The settings that shape a saved KV state besides model, prefix, context and build (`prefix_state`)."""
 
 
 def default_threads() -> int:
@@ -92,10 +104,40 @@ def _create_server(path: Path, n_ctx: int, threads: int, verbose: bool, low_memo
     params.verbosity = 3 if verbose else 0
     params.cache_ram_mib = _PROMPT_CACHE_MIB
     params.api_keys = [secrets.token_hex(16)]
+    params.endpoint_slots = True  # slot save/restore of the fixed prompt prefix (`prefix_state`)
+    params.slot_save_path = str(prefix_state.state_dir()) + os.sep  # llama.cpp appends the file name as is
     try:
-        return xllamacpp.Server(params)
+        server = xllamacpp.Server(params)
     except (RuntimeError, ValueError) as exc:
         raise LLMError(f"llama.cpp could not load {path} ({exc}); is it a complete chat GGUF model?") from exc
+    _SLOT_KEYS[id(server)] = params.api_keys[0]
+    return server
+
+
+@dataclass(frozen=True)
+class _HttpSlots:
+    """Slot 0 save/restore through the embedded server's own HTTP endpoint (loopback, random API key)."""
+
+    address: str
+    api_key: str
+
+    def _post(self, action: str, filename: str) -> dict[str, Any]:
+        import json
+        import urllib.request
+
+        host = self.address if "://" in self.address else f"http://{self.address}"
+        request = urllib.request.Request(
+            f"{host}/slots/0?action={action}", data=json.dumps({"filename": filename}).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            body: dict[str, Any] = json.loads(response.read())
+        return body
+
+    def save(self, filename: str) -> int:
+        return int(self._post("save", filename)["n_saved"])
+
+    def restore(self, filename: str) -> int:
+        return int(self._post("restore", filename)["n_restored"])
 
 
 def _check_gguf(path: Path) -> None:
@@ -132,6 +174,14 @@ class _Stream:
                     self.parts.append(content)
                 self.finish_reason = choice.get("finish_reason") or self.finish_reason
         return self.cancel.is_set()
+
+
+def _system_sha(messages: list[Message]) -> str | None:
+    """SHA-256 of a system message long enough to be worth a saved state, else None."""
+    first = messages[0] if messages else None
+    if first is None or first["role"] != "system" or len(first["content"]) < prefix_state.MIN_PREFIX_CHARS:
+        return None
+    return prefix_state.prefix_sha256(first["content"])
 
 
 def _error_text(error: Any) -> str:
@@ -206,7 +256,9 @@ class EmbeddedBackend:
         request = self._request(messages, json_schema, temperature, max_tokens, seed, grammar)
         if avoid_repeats:
             request.update(DRY_SAMPLING)
+        self._prepare_prefix(server, messages)
         stream = self._run(server, request, timeout, start)
+        _SLOT_PREFIX[id(server)] = _system_sha(messages)
         if stream.error is not None and json_schema is not None and "schema" in str(stream.error).lower():
             request["response_format"] = {"type": "json_object"}
             stream = self._run(server, request, timeout, start)
@@ -221,6 +273,34 @@ class EmbeddedBackend:
             reused_prompt_tokens=int((stream.usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0),
             seconds=time.monotonic() - start,
         )
+
+    def _prepare_prefix(self, server: Any, messages: list[Message]) -> None:
+        """Restore (or build and save) the KV state of the system message before the slot first sees it."""
+        api_key, sha = _SLOT_KEYS.get(id(server)), _system_sha(messages)
+        if api_key is None or sha is None or _SLOT_PREFIX.get(id(server)) == sha or not prefix_state.enabled():
+            return
+        import xllamacpp
+
+        key = prefix_state.StateKey(self._model_identity(), sha, self.n_ctx, xllamacpp.__version__, KV_LAYOUT)
+        system = messages[0]
+
+        def prime() -> None:
+            request = self._request([system, {"role": "user", "content": "."}], None, 0.0, 1, None)
+            self._run(server, request, None, time.monotonic())
+
+        start = time.monotonic()
+        states = prefix_state.PrefixStates(prefix_state.state_dir())
+        outcome = prefix_state.ensure_prefix(states, key, _HttpSlots(server.listening_address, api_key), prime)
+        prefix_state.log.info("prefix state %s: %s, %d tokens, %.2f s", key.name, outcome.action, outcome.tokens,
+                              time.monotonic() - start)
+        _SLOT_PREFIX[id(server)] = sha
+
+    def _model_identity(self) -> str:
+        path = self.model_path
+        if is_verified(path, MODEL_SHA256):  # the joined embedded model (its marker says it was hashed)
+            return MODEL_SHA256
+        stat = path.stat()
+        return f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 
     def _request(
         self,
