@@ -1,7 +1,8 @@
 """The pipeline's own figures in a run's summary: objective-only accuracy, repairs, trust audit, examples shown.
 
-- repairs: how many repair answers repeat an earlier answer of their chain, and per error kind how many fix
-  the error they were given (the repair's own answer has no error of its own, or a different kind)
+- repairs: how many repair answers repeat an earlier answer of their chain, how many first drafts repeated
+  and were resampled, and per error kind how many fix the error they were given (the repair's own answer has
+  no error of its own, or a different kind)
 - trust audit: accepted answers that reproduce a worked example, or whose numbers are not in the problem
 - worked examples: bank entries removed because they belong to the evaluated dataset or are near-duplicates
 """
@@ -36,7 +37,7 @@ def repair_figures(attempt_lists: Sequence[Sequence[Mapping[str, Any]]]) -> dict
     Records written before repairs were tagged (no `repeated`/`repairs` fields) are read the same way: a
     repeat is a response equal to an earlier one of the same sample, and the kind is the earlier error's.
     """
-    total = repeated = fixed = 0
+    total = repeated = fixed = resampled = 0
     given: Counter[str] = Counter()
     fixes: Counter[str] = Counter()
     for attempts in attempt_lists:
@@ -52,11 +53,12 @@ def repair_figures(attempt_lists: Sequence[Sequence[Mapping[str, Any]]]) -> dict
                 kind = _kind(a.get("repairs") if "repairs" in a else
                              previous.get("error_kind") or _legacy_kind(previous.get("error")))
                 given[kind] += 1
+                resampled += bool(a.get("resampled"))
                 ok = a.get("error_kind") is None and not a.get("error")
                 fixes[kind] += ok
                 fixed += ok
             chain.append(a)
-    return {"calls": total, "repeated": repeated, "fixed": fixed,
+    return {"calls": total, "repeated": repeated, "fixed": fixed, "resampled": resampled,
             "by_kind": {k: {"given": n, "fixed": fixes[k]} for k, n in given.most_common()}}
 
 
@@ -107,6 +109,8 @@ def pipeline_lines(summary: Mapping[str, Any] | None) -> list[str]:
              f"- Median seconds per problem: {summary['median_seconds']:.1f}" if summary["median_seconds"] is not None
              else "- Median seconds per problem: –",
              f"- Repair answers repeating an earlier answer: {_share(rep['repeated'], rep['calls'])}",
+             f"- Repair first drafts that repeated an earlier answer and were resampled (DRY sampler): "
+             f"{_share(rep.get('resampled', 0), rep['calls'])}",
              f"- Repair answers fixing the error they were given: {_share(rep['fixed'], rep['calls'])}"]
     if rep["by_kind"]:
         lines += ["", "| error given to the repair | repairs | fixed |", "|---|---:|---:|"]

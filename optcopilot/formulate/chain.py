@@ -110,6 +110,7 @@ def run_chain(ctx: Context, chain: Chain, temperature: float, seed: int | None, 
         attempt = _attempt(ctx, chain, stage, written, time.monotonic() - start)
         attempt.repairs = given.kind if given else None
         attempt.repeated = repeated
+        attempt.resampled = len(written) > 1
         chain.attempts.append(attempt)
         text = written[-1].text
         if repeated and ctx.techniques.repairs:

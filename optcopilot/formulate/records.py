@@ -45,6 +45,7 @@ class Attempt:
     error_kind: str | None = None  # Feedback.kind of this answer's problem
     repairs: str | None = None  # for a repair: the kind of error it was asked to fix
     repeated: bool = False  # the answer repeats an earlier answer of the same chain word for word
+    resampled: bool = False  # the first draft repeated an earlier answer and was written again (chain.py)
     findings: list[str] = field(default_factory=list)  # soft check codes that stood on an accepted answer
 
 
