@@ -29,6 +29,8 @@ class LLMResponse:
     seconds: float = 0.0
     cached: bool = False
     reused_prompt_tokens: int = 0  # prompt tokens the backend served from its own prompt (KV) cache
+    prompt_seconds: float = 0.0  # the backend's own timing of prompt processing (llama.cpp), where it has one
+    generation_seconds: float = 0.0  # ... and of generation
 
 
 @runtime_checkable

@@ -156,6 +156,7 @@ class _Stream:
 
     parts: list[str] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
     finish_reason: str | None = None
     error: BaseException | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -168,6 +169,8 @@ class _Stream:
                 return True
             if chunk.get("usage"):
                 self.usage = chunk["usage"]
+            if chunk.get("timings"):
+                self.timings = chunk["timings"]
             for choice in chunk.get("choices") or []:
                 content = (choice.get("delta") or {}).get("content")
                 if content:
@@ -272,6 +275,8 @@ class EmbeddedBackend:
             completion_tokens=int(stream.usage.get("completion_tokens") or 0),
             reused_prompt_tokens=int((stream.usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0),
             seconds=time.monotonic() - start,
+            prompt_seconds=float(stream.timings.get("prompt_ms") or 0.0) / 1000,
+            generation_seconds=float(stream.timings.get("predicted_ms") or 0.0) / 1000,
         )
 
     def _prepare_prefix(self, server: Any, messages: list[Message]) -> None:
