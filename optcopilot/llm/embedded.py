@@ -280,9 +280,14 @@ class EmbeddedBackend:
         )
 
     def _prepare_prefix(self, server: Any, messages: list[Message]) -> None:
-        """Restore (or build and save) the KV state of the system message before the slot first sees it."""
+        """Restore (or build and save) the KV state of the system message before the slot first sees it.
+
+        The system message is always processed on its own (primed) before the rest of a prompt, whether its state
+        is restored, built or switched off, so that its KV values, and so the answers at temperature 0, do not
+        depend on whether a saved state existed.
+        """
         api_key, sha = _SLOT_KEYS.get(id(server)), _system_sha(messages)
-        if api_key is None or sha is None or _SLOT_PREFIX.get(id(server)) == sha or not prefix_state.enabled():
+        if api_key is None or sha is None or _SLOT_PREFIX.get(id(server)) == sha:
             return
         import xllamacpp
 
@@ -293,6 +298,10 @@ class EmbeddedBackend:
             request = self._request([system, {"role": "user", "content": "."}], None, 0.0, 1, None)
             self._run(server, request, None, time.monotonic())
 
+        if not prefix_state.enabled():  # the system message still gets its own batch, so answers stay the same
+            prime()
+            _SLOT_PREFIX[id(server)] = sha
+            return
         start = time.monotonic()
         states = prefix_state.PrefixStates(prefix_state.state_dir())
         outcome = prefix_state.ensure_prefix(states, key, _HttpSlots(server.listening_address, api_key), prime)
