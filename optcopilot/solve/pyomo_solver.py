@@ -91,6 +91,10 @@ class PyomoSolver(Solver):
         model, handles = build_pyomo(instance)
         kind, opt = self._interface()
         if kind == "contrib":
+            if "scip" in self.solver_name:
+                from optcopilot.solve.scip import release_gil_in_pyomo_scip
+
+                release_gil_in_pyomo_scip()  # else a loud solve can hang inside Pyomo's output capture
             return _solve_contrib(opt, model, handles, instance, time_limit, tee, options)
         return _solve_legacy(opt, self.solver_name, model, handles, instance, time_limit, tee, options)
 

@@ -111,11 +111,55 @@ def _remaining(deadline: float) -> float:
 
 # ---- Pyomo route -------------------------------------------------------------------------------
 
+class _ReleasingModel:
+    """Builds pyscipopt models whose ``optimize`` releases the GIL (``optimizeNogil``).
+
+    Pyomo's ``scip_direct`` runs ``optimize`` inside ``capture_output(capture_fd=True)``: fd 1 and 2 become pipes
+    drained by Python threads. pyscipopt's ``optimize`` holds the GIL, so once SCIP (or SoPlex, e.g. its repeated
+    "Cannot set feasibility tolerance ... without GMP" warning) has written a pipe's 64 KiB, the write blocks, the
+    draining threads never run and the process hangs for good, past every time limit. Seen in an OptiBench eval.
+    """
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    @property
+    def Model(self) -> Any:
+        return _releasing_model_class(self._module)
+
+
+_RELEASING: dict[int, Any] = {}
+
+
+def _releasing_model_class(module: Any) -> Any:
+    if id(module) not in _RELEASING:
+        class Model(module.Model):  # type: ignore[misc]
+            def optimize(self) -> None:
+                self.optimizeNogil()
+
+        _RELEASING[id(module)] = Model
+    return _RELEASING[id(module)]
+
+
+def release_gil_in_pyomo_scip() -> None:
+    """Make Pyomo's ``scip_direct`` build `_ReleasingModel` models (idempotent)."""
+    from pyomo.contrib.solver.solvers.scip import scip_direct
+
+    if not isinstance(scip_direct.scip, _ReleasingModel):
+        import pyscipopt
+
+        scip_direct.scip = _ReleasingModel(pyscipopt)
+
+
 def _solve_pyomo(instance: Instance, deadline: float, params: dict[str, Any], tee: bool) -> _Outcome:
     from pyomo.contrib.solver.common.factory import SolverFactory
 
     from optcopilot.compile.to_pyomo import build_pyomo
 
+    release_gil_in_pyomo_scip()
     model, handles = build_pyomo(instance)
     opt = SolverFactory("scip_direct")
     if not opt.available():

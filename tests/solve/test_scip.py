@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,3 +144,29 @@ def test_scip_expr_folds_constants_and_rejects_floor() -> None:
     with pytest.raises(UnsupportedExpressionError, match="floor"):
         scip_expr(NL("floor", (Poly({(0,): 1.0}),)), xs)
     assert len(xs) == inst.n_vars and model.getNVars() == inst.n_vars + 1  # + epigraph variable
+
+
+LOUD_SCIP = """
+import sys, time
+from tests.solve.test_scip import _market_split
+from optcopilot.compile.instance import instantiate
+from optcopilot.solve.scip import ScipSolver
+start = time.perf_counter()
+# a log line per node: far more than a pipe's 64 KiB inside Pyomo's output capture
+result = ScipSolver().solve(instantiate(_market_split()), time_limit=3, **{"display/freq": 1})
+print(result.status.value, round(time.perf_counter() - start, 1), len(result.log))
+"""
+
+
+def test_a_loud_solve_through_pyomo_does_not_hang_on_its_own_output() -> None:
+    import subprocess
+    import sys
+
+    import os
+
+    repo = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", LOUD_SCIP], capture_output=True, text=True, timeout=120, cwd=repo,
+                         env={**os.environ, "PYTHONPATH": str(repo)})
+    assert run.returncode == 0, run.stderr[-1500:]
+    status, seconds, log_chars = run.stdout.split()
+    assert status.startswith("time_limit") and float(seconds) < 30 and int(log_chars) > 0
