@@ -85,6 +85,22 @@ class CrashingWorker(ProblemWorker):
 
 
 @pytest.fixture(autouse=True)
+def bounded_in_time() -> Iterator[None]:
+    """No Ray test may hang CI: each gets 240 s (SIGALRM raises in the test's own thread)."""
+
+    def too_long(*_: object) -> None:
+        raise TimeoutError("a Ray test ran past 240 s")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(240)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True)
 def by_value() -> None:
     """The test's worker subclasses travel to the actors by value (this module is not importable there)."""
     import sys
