@@ -159,10 +159,9 @@ print(result.status.value, round(time.perf_counter() - start, 1), len(result.log
 
 
 def test_a_loud_solve_through_pyomo_does_not_hang_on_its_own_output() -> None:
+    import os
     import subprocess
     import sys
-
-    import os
 
     repo = Path(__file__).resolve().parents[2]
     run = subprocess.run([sys.executable, "-c", LOUD_SCIP], capture_output=True, text=True, timeout=120, cwd=repo,
