@@ -80,8 +80,8 @@ class ProblemWorker:
                       "actor": context.get_actor_id(), "pid": os.getpid()}
 
     def evaluate(self, problem: Problem) -> dict[str, Any]:
+        from optcopilot.eval.evaluate import evaluate_problem
         from optcopilot.eval.modes import mode_for
-        from optcopilot.eval.runner import evaluate_problem
         from optcopilot.llm.factory import make_backend
 
         if self.backend is None and mode_for(self.cfg.dataset, self.cfg.mode).uses_llm:

@@ -17,18 +17,14 @@ import dataclasses
 import json
 import os
 import sys
-import time
-import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from optcopilot.eval.config import EvalConfig, write_config
 from optcopilot.eval.datasets import load_dataset
-from optcopilot.eval.grading import grade
+from optcopilot.eval.evaluate import evaluate_problem
 from optcopilot.eval.modes import mode_for
 from optcopilot.eval.modes.base import EvalMode
 from optcopilot.eval.problems import Problem
@@ -39,43 +35,12 @@ from optcopilot.eval.report import write_report
 from optcopilot.eval.sampling import stratified_sample
 from optcopilot.eval.scoring import RULES, default_rule
 from optcopilot.eval.store import RESULTS_FILE, append_record, read_records, unique_records
-from optcopilot.ir.errors import FormulationError
-from optcopilot.llm.base import LLMBackend, LLMError, LLMTimeout
+from optcopilot.llm.base import LLMBackend
 from optcopilot.llm.factory import make_backend
 from optcopilot.solve.guarded import die_with_parent
 from optcopilot.solve.result import Termination
 
 SAMPLERS = ("stratified", "first")
-
-
-def _exception_category(exc: BaseException) -> Category:
-    if isinstance(exc, LLMTimeout | TimeoutError):
-        return Category.TIMEOUT
-    if isinstance(exc, LLMError):
-        return Category.LLM_ERROR
-    if isinstance(exc, FormulationError | ValidationError):
-        return Category.INVALID_IR
-    return Category.ERROR
-
-
-def evaluate_problem(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None = None) -> EvalRecord:
-    """Evaluate one problem into a record; exceptions become records (category ``error``/``llm_error``/...)."""
-    mode = mode_for(cfg.dataset, cfg.mode)
-    start = time.perf_counter()
-    try:
-        rec = mode.evaluate(problem, cfg, backend)
-    except Exception as exc:  # one problem must never kill the run
-        rec = mode.new_record(problem, cfg)
-        rec.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-        rec.traceback = traceback.format_exc(limit=8)[-4000:]
-        rec.status = Termination.ERROR
-        failure = _exception_category(exc)
-        try:
-            grade(rec, problem, None, mode.rule_for(cfg), failure)
-        except Exception:
-            rec.category = failure
-    rec.seconds = round(time.perf_counter() - start, 3)
-    return rec
 
 
 _WORKER_BACKEND: dict[str, LLMBackend] = {}

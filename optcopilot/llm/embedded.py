@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optcopilot.llm import prefix_state
+import optcopilot.llm.prefix_state as prefix_state
 from optcopilot.llm.base import LLMError, LLMResponse, LLMTimeout, Message, check_messages
 from optcopilot.llm.weights import (
     MODEL_FILENAME,
