@@ -73,37 +73,30 @@ def _solve_in_this_process(problem: Path, backend: Recording) -> dict[str, float
     from optcopilot.cli import formulate_cmd, solve_cmd
     from optcopilot.cli.main import main
 
-    timed: dict[str, float] = {"printing": 0.0, "pipeline": 0.0}
+    spent: dict[str, float] = {"printing": 0.0, "pipeline": 0.0}
     originals = _ORIGINALS.setdefault("solve", (formulate_cmd.run_pipeline, solve_cmd.print_formulation,
                                                 solve_cmd.print_human))
     run_pipeline, print_formulation, print_human = originals
 
-    def timed_pipeline(*a: Any, **k: Any) -> Any:
-        start = time.monotonic()
-        try:
-            return run_pipeline(*a, **k)
-        finally:
-            timed["pipeline"] += time.monotonic() - start
-
-    def timed_print(fn: Any) -> Any:
+    def timed(fn: Any, phase: str) -> Any:
         def wrapper(*a: Any, **k: Any) -> Any:
             start = time.monotonic()
             try:
                 return fn(*a, **k)
             finally:
-                timed["printing"] += time.monotonic() - start
+                spent[phase] += time.monotonic() - start
         return wrapper
 
     before = len(backend.responses)
     formulate_cmd.make_llm = lambda *a, **k: backend  # type: ignore[assignment]
-    solve_cmd.run_pipeline = timed_pipeline  # type: ignore[assignment]
-    solve_cmd.print_formulation = timed_print(print_formulation)  # type: ignore[assignment]
-    solve_cmd.print_human = timed_print(print_human)  # type: ignore[assignment]
+    solve_cmd.run_pipeline = timed(run_pipeline, "pipeline")  # type: ignore[assignment]
+    solve_cmd.print_formulation = timed(print_formulation, "printing")  # type: ignore[assignment]
+    solve_cmd.print_human = timed(print_human, "printing")  # type: ignore[assignment]
     out = io.StringIO()
     with redirect_stdout(out):
         code = main(["solve", str(problem), "--no-cache"])
-    phases = _phases(backend.responses[before:], timed["pipeline"])
-    return {**phases, "printing": timed["printing"], "exit": code}
+    phases = _phases(backend.responses[before:], spent["pipeline"])
+    return {**phases, "printing": spent["printing"], "exit": code}
 
 
 def child(problem: Path, result_file: Path, started: float) -> None:
