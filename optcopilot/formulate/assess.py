@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 
 from optcopilot.compile.instance import Instance, instantiate
 from optcopilot.formulate.answers import parse_answer
-from optcopilot.formulate.checks import Finding, check_counts, check_numbers, check_sense, check_solution
+from optcopilot.formulate.checks import (
+    Finding,
+    check_counts,
+    check_directions,
+    check_numbers,
+    check_percents,
+    check_sense,
+    check_solution,
+    check_structure,
+)
 from optcopilot.formulate.dsl import DSLError
 from optcopilot.formulate.events import Stage
 from optcopilot.formulate.grammar import SECTIONS
@@ -83,6 +92,8 @@ def assess(ctx: Context, answer: str, *, do_solve: bool, cut: bool, sample: int 
         return out
     if ctx.techniques.verifiers and not ctx.techniques.legacy:
         findings = [*check_numbers(formulation, ctx.text, ctx.examples, ctx.data.numbers(), answer=answer),
+                    *check_structure(formulation, ctx.text), *check_percents(formulation, ctx.text),
+                    *check_directions(formulation, ctx.text),
                     *check_sense(formulation, ctx.text), *check_counts(formulation)]
         hard = [f for f in findings if f.hard]
         if hard:
@@ -105,6 +116,8 @@ def assess(ctx: Context, answer: str, *, do_solve: bool, cut: bool, sample: int 
         return out
     out.result = result
     out.feedback = solver_feedback(result, instance)
+    if out.feedback is not None and out.feedback.kind == "infeasible":
+        out.feedback = blame_declared_bounds(out.feedback, result, formulation)
     if out.feedback is None and ctx.techniques.verifiers and not ctx.techniques.legacy:
         out.soft += check_solution(dict(result.variables), "max" if formulation.objective.sense.startswith("max")
                                    else "min")
@@ -128,6 +141,22 @@ def solver_feedback(result: Result, instance: Instance) -> Feedback | None:
                         f"without limit. Variables without an upper bound: {names or 'none'}. Add the limits the "
                         "problem states (capacity, budget, demand) and check the objective sense.", "objective")
     return Feedback("solver", f"The solver failed: {result.message or status.value}.", "constraints")
+
+
+def blame_declared_bounds(feedback: Feedback, result: Result, formulation: Formulation) -> Feedback:
+    """An infeasible model whose conflict holds a bound declared in `var(...)`: the repair rewrites the variables.
+
+    A repair of the constraints alone keeps a wrong `ub=5` and cannot remove the conflict.
+    """
+    in_conflict = {item[len("bound:"):].split("[", 1)[0] for item in (result.iis or []) if item.startswith("bound:")}
+    declared = [v for v in formulation.variables if v.name in in_conflict
+                and (v.ub is not None or (v.lb is not None and v.lb != 0))]
+    if not declared:
+        return feedback
+    shown = ", ".join(f"{v.name} ({', '.join(f'{k}={b}' for k, b in (('lb', v.lb), ('ub', v.ub)) if b not in (None, 0, 0.0))})"
+                      for v in declared[:6])
+    return Feedback(feedback.kind, f"{feedback.message} The conflict includes the bounds declared on {shown}: keep a "
+                    "bound only where the problem states that limit for that very variable.", "variables")
 
 
 def unbounded_variables(instance: Instance) -> list[str]:

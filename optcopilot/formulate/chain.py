@@ -7,9 +7,10 @@
   resampled once at a higher temperature with repeats of the context penalized (the backend's DRY sampler,
   where it has one) and, if it still repeats, ends the chain instead of wasting another call.
 - Verifier findings (`checks.py`): hard ones reject the answer. Soft ones are recorded (and rank the samples
-  of a vote); with `soft_repairs` on they also ask for one repair, and the earlier answer stands unless the
-  repair is accepted with fewer findings. It is off by default: on the first 62 problems of the OptiBench
-  150 sample, 9 soft repairs took 12 % of the model time and turned no answer right.
+  of a vote). An urgent one (a percentage used as a plain number) asks for one repair; with `soft_repairs` on,
+  any soft finding does. The earlier answer stands unless the repair is accepted with fewer (urgent) findings.
+  `soft_repairs` is off by default: on the first 62 problems of the OptiBench 150 sample, 9 soft repairs took
+  12 % of the model time and turned no answer right.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def _write(ctx: Context, messages: list[dict[str, str]], prefix: str | None, tem
 
 def _staged(ctx: Context) -> bool:
     return ctx.techniques.staged and bool(getattr(ctx.backend, "continues_assistant", False))
+
+
+def _doubt(judged: Assessment) -> tuple[int, int]:
+    """How doubtful an accepted answer is: urgent findings first, then all soft findings (lower is better)."""
+    return sum(f.urgent for f in judged.soft), len(judged.soft)
 
 
 def _attempt(ctx: Context, chain: Chain, stage: str, written: list[_Written], seconds: float) -> Attempt:
@@ -130,13 +136,13 @@ def run_chain(ctx: Context, chain: Chain, temperature: float, seed: int | None, 
                 chain.result = judged.result
         if judged.feedback is None:
             attempt.findings = [f.code for f in judged.soft]
-            if best is None or len(judged.soft) < len(best[0].soft):
+            if best is None or _doubt(judged) < _doubt(best[0]):
                 best = (judged, attempt)
-            if not judged.soft or soft_repaired or round_no == ctx.max_repairs or not ctx.techniques.soft_repairs:
+            asks = [f for f in judged.soft if f.urgent] or (judged.soft if ctx.techniques.soft_repairs else [])
+            if not asks or soft_repaired or round_no == ctx.max_repairs:
                 break
             soft_repaired = True
-            feedback = Feedback(judged.soft[0].code, "\n".join(f.message for f in judged.soft),
-                                judged.soft[0].section, hard=False)
+            feedback = Feedback(asks[0].code, "\n".join(f.message for f in asks), asks[0].section, hard=False)
         else:
             feedback = last = judged.feedback
             attempt.error, attempt.error_kind = feedback.message, feedback.kind

@@ -1,9 +1,14 @@
 """Cheap verifiers of a formulation against the problem text (no LLM): each failed check is a repair message.
 
 Hard checks refuse an answer outright: numbers that do not come from the problem (the model copied a worked
-example or invented data). Soft checks ask for one repair and keep the earlier answer if the repair is no
-better: problem numbers the model never used, an objective sense against the question's wording, counts
-declared continuous, a solution that is all zeros.
+example or invented data), a model without a single constraint for a problem that states limits. Soft checks
+ask for one repair and keep the earlier answer if the repair is no better: problem numbers the model never
+used, an objective sense against the question's wording, counts declared continuous, a solution that is all
+zeros, a limit written against the direction the text states ("at least 10" as `x <= 10`). One soft check is
+*urgent* (it asks for its repair even when soft repairs are off): a number the problem gives only as a
+percentage (40%) used as a plain number (40). On the final answers of the OptiBench 150 and NL4Opt 60 runs of
+session 4, none of the 9 with that pattern was right, and none of the 9 without constraints; none of the 197
+bank references has either.
 """
 
 from __future__ import annotations
@@ -26,7 +31,14 @@ _LABEL_BEFORE = re.compile(r"(?:[A-Z][a-z]*|type|product|plant|factory|warehouse
                            re.IGNORECASE)
 _MAX_WORDS = ("maximi", "maximum", "most ", "highest", "largest", "greatest", "as much", "as many")
 _MIN_WORDS = ("minimi", "minimum", "least", "lowest", "smallest", "fewest", "cheapest", "as little", "as few")
-_COUNT_DESC = re.compile(r"^\s*(number|count|how many)\b", re.IGNORECASE)
+_COUNT_DESC = re.compile(r"\s*(?:the\s+)?(?:total\s+)?(?:number|count)\s+of\s+(?:the\s+)?([A-Za-z]+)", re.IGNORECASE)
+_MEASURE_WORDS = (
+    "hour hours minute minutes second seconds day days week weeks month months year years acre acres hectare "
+    "hectares kg kilogram kilograms kilo kilos gram grams g pound pounds lb lbs ton tons tonne tonnes liter liters "
+    "litre litres ml milliliters millilitres gallon gallons ounce ounces oz cup cups square cubic feet foot meter "
+    "meters metre metres mile miles km kilometers kilometres dollars dollar euros money kwh kw mw megawatts "
+    "barrels barrel calories percent percentage fraction proportion share amount")
+_MEASURES = frozenset(_MEASURE_WORDS.split())  # "the number of <unit>" measures, it does not count
 REL = 1e-6
 ALIEN_SHARE = 0.25  # refuse a model when at least this share of its distinct numbers are foreign
 
@@ -35,10 +47,11 @@ ALIEN_SHARE = 0.25  # refuse a model when at least this share of its distinct nu
 class Finding:
     """One failed check: a stable code, the repair message, and whether it refuses the answer."""
 
-    code: str  # alien-numbers, copied-example, missing-numbers, objective-sense, continuous-count, all-zero
+    code: str  # alien-numbers, copied-example, no-constraints, percent-as-number, missing-numbers, ...
     message: str
     hard: bool
     section: str  # the first section a repair should rewrite
+    urgent: bool = False  # soft, but so rarely right that it asks for a repair even with soft repairs off
 
 
 @dataclass(frozen=True)
@@ -97,24 +110,23 @@ def derivable(value: float, pool: Iterable[float]) -> bool:
     return False
 
 
+def _value_numbers(value: object) -> list[float]:
+    """The numbers of a parameter value (a number or nested lists/dicts of numbers)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int | float):
+        return [float(value)]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [n for v in items for n in _value_numbers(v)]
+
+
+def _parameter_numbers(f: Formulation) -> list[float]:
+    return [n for p in f.parameters for n in _value_numbers(p.value)]
+
+
 def formulation_numbers(f: Formulation) -> list[float]:
     """Every number a formulation states: parameter values, numbers in expressions, numeric bounds."""
-    out: list[float] = []
-
-    def walk_value(value: object) -> None:
-        if isinstance(value, bool):
-            return
-        if isinstance(value, int | float):
-            out.append(float(value))
-        elif isinstance(value, list):
-            for v in value:
-                walk_value(v)
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk_value(v)
-
-    for p in f.parameters:
-        walk_value(p.value)
+    out = _parameter_numbers(f)
     texts = [f.objective.expression, *(c.expression for c in f.constraints)]
     for v in f.variables:
         for bound in (v.lb, v.ub):
@@ -207,6 +219,164 @@ def check_numbers(f: Formulation, problem: str, examples: Iterable[tuple[str, st
     return findings
 
 
+_LIMIT_WORDS = re.compile(r"\b(at (?:least|most)|no (?:more|less|fewer) than|exceed|must|minimum|maximum|up to|"
+                          r"limit\w*|budget|capacity|available|requir\w*|demand\w*|only|cannot|can't)\b",
+                          re.IGNORECASE)
+
+
+def check_structure(f: Formulation, problem: str) -> list[Finding]:
+    """Hard: no constraint at all although the problem states limits (e.g. a repair that deleted them).
+
+    Limits: a limit word ("at most", "budget", ...) or a number of the text that the model does not use.
+    """
+    if f.constraints:
+        return []
+    used = formulation_numbers(f)
+    unused = [v for v in text_numbers(problem).data if not _trivial(v) and not any(_close(v, u) for u in used)]
+    if not _LIMIT_WORDS.search(problem) and not unused:
+        return []
+    return [Finding("no-constraints", "The model has no constraints, but the problem states limits. Write one "
+                    "subject_to(...) line for each limit the problem states (at least, at most, budget, capacity, "
+                    "demand).", True, "constraints")]
+
+
+def percent_only_numbers(problem: str) -> list[float]:
+    """Numbers the text gives only as percentages ("40%", "40 percent"), never as plain numbers."""
+    percent: set[float] = set()
+    plain: set[float] = set()
+    for m in _NUMBER.finditer(problem):
+        value = float(m.group(1).replace(",", ""))
+        (percent if m.group(2) else plain).add(value)
+    return sorted(v for v in percent - plain if v > 1 and not _trivial(v))
+
+
+def check_percents(f: Formulation, problem: str) -> list[Finding]:
+    """Urgent soft: a number given only as a percentage (40%) is used as a plain number (40), not as 0.4."""
+    wanted = percent_only_numbers(problem)
+    if not wanted:
+        return []
+    texts = [f.objective.expression, *(c.expression for c in f.constraints)]
+    if any(re.search(r"/\s*100(?:\.0*)?(?![\d.])|\*\s*0?\.01(?![\d])", t) for t in texts):
+        return []  # the model converts percentages itself
+    used = formulation_numbers(f)
+    misused = [v for v in wanted if any(_close(v, u) for u in used) and not any(_close(v / 100, u) for u in used)]
+    if not misused:
+        return []
+    shown = ", ".join(f"{_fmt(v)}% as {_fmt(v)}" for v in misused[:4])
+    share = _fmt(misused[0] / 100)
+    return [Finding("percent-as-number", f"The model uses {shown}: a percentage is a share, so "
+                    f"{_fmt(misused[0])}% is {share}. For example 'at most {_fmt(misused[0])}% of all items are X' "
+                    f"is X <= {share} * (the total of all items).", False, _section_of_numbers(f, misused),
+                    urgent=True)]
+
+
+def _section_of_numbers(f: Formulation, values: list[float]) -> str:
+    """The first section that states one of `values` (a repair rewrites from there on)."""
+    def has(numbers: Iterable[float]) -> bool:
+        return any(_close(v, u) for v in values for u in numbers)
+
+    if has(_parameter_numbers(f)):
+        return "parameters"
+    bounds = [float(b) for v in f.variables for b in (v.lb, v.ub) if isinstance(b, int | float)]
+    if has(bounds):
+        return "variables"
+    if has(_expression_numbers(f.objective.expression)):
+        return "objective"
+    return "constraints"
+
+
+_LOWER_BEFORE = re.compile(r"(?:at least|minimum of|a minimum|no less than|not less than|no fewer than|not fewer than)"
+                           r"\s*\$?\s*$", re.IGNORECASE)
+_UPPER_BEFORE = re.compile(r"(?:at most|maximum of|a maximum|no more than|not more than|up to|exceed|only|limit of|"
+                           r"budget of)\s*\$?\s*$", re.IGNORECASE)
+_COMPARATIVE = re.compile(r"\b(more|greater|larger|less|fewer|smaller) than\s*\$?\s*$", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot)\b|n't", re.IGNORECASE)
+_LOWER_AFTER = re.compile(r"^\s*(?:\w+\s+){0,2}or more\b", re.IGNORECASE)
+_UPPER_AFTER = re.compile(r"^\s*(?:\w+\s+){0,2}or (?:less|fewer)\b", re.IGNORECASE)
+
+
+def _direction(before: str, after: str) -> str | None:
+    """"lower", "upper" or None: the kind of limit the words around a number state."""
+    if _LOWER_BEFORE.search(before) or _LOWER_AFTER.search(after):
+        return "lower"
+    if _UPPER_BEFORE.search(before) or _UPPER_AFTER.search(after):
+        return "upper"
+    m = _COMPARATIVE.search(before)
+    if not m:
+        return None
+    lower = m.group(1).lower() in ("more", "greater", "larger")
+    if _NEGATION.search(before[:m.start()]):  # "does not want to spend more than 400000"
+        lower = not lower
+    return "lower" if lower else "upper"
+
+
+def directed_numbers(problem: str) -> dict[float, str]:
+    """Numbers the text states only as a lower limit ("at least 10": "lower") or only as an upper one."""
+    seen: dict[float, set[str | None]] = {}
+    for m in _NUMBER.finditer(problem):
+        if m.group(2):
+            continue  # percentages are shares of something else
+        kind = _direction(problem[max(0, m.start() - 40):m.start()], problem[m.end():m.end() + 30])
+        seen.setdefault(float(m.group(1).replace(",", "")), set()).add(kind)
+    return {v: kind for v, kinds in seen.items() if len(kinds) == 1 for kind in kinds if kind is not None}
+
+
+def _constant(node: ast.expr) -> float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _constant(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+        return float(node.value)
+    return None
+
+
+def _limit(expression: str) -> tuple[str, float] | None:
+    """`expr <= 10` -> ("upper", 10); `10 <= expr` -> ("lower", 10); None when neither side is a bare number."""
+    try:
+        tree = ast.parse(expression, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1 or not isinstance(tree.ops[0], ast.LtE | ast.GtE):
+        return None
+    upper = isinstance(tree.ops[0], ast.LtE)
+    left, right = _constant(tree.left), _constant(tree.comparators[0])
+    if right is not None and left is None:
+        return ("upper" if upper else "lower"), right
+    if left is not None and right is None:
+        return ("lower" if upper else "upper"), left
+    return None
+
+
+def check_directions(f: Formulation, problem: str) -> list[Finding]:
+    """Soft: a limit the text states one way ("at least 10") is written the other way (`x <= 10`, `ub=10`).
+
+    Not urgent: on the final answers of session 4 it flagged 6 wrong answers but also 2 right ones (NL4Opt),
+    whose reversed limit was a harmless extra bound, and 1 of the 197 bank references (a dirty text).
+    """
+    directed = directed_numbers(problem)
+    if not directed:
+        return []
+    wrong: list[str] = []
+    bounds = False
+    for v in f.variables:
+        for side, bound in (("upper", v.ub), ("lower", v.lb)):
+            if isinstance(bound, int | float) and bound and directed.get(float(bound), side) != side:
+                wrong.append(f"{'ub' if side == 'upper' else 'lb'}={_fmt(float(bound))} on {v.name}")
+                bounds = True
+    for c in f.constraints:
+        limit = _limit(c.expression)
+        if limit and directed.get(limit[1], limit[0]) != limit[0]:
+            wrong.append(f"`{c.expression[:80]}`")
+    if not wrong:
+        return []
+    says = {"lower": "a lower limit (at least, minimum)", "upper": "an upper limit (at most, maximum)"}
+    numbers = sorted({v for v in directed if any(_fmt(v) in w for w in wrong)})
+    told = "; ".join(f"{_fmt(v)} is {says[directed[v]]}" for v in numbers[:4])
+    return [Finding("limit-direction", f"The problem states {told}, but the model writes it the other way: "
+                    + ", ".join(wrong[:4]) + ". Write each limit in the direction the problem states, on the "
+                    "quantity it limits.", False, "variables" if bounds else "constraints")]
+
+
 def check_sense(f: Formulation, problem: str) -> list[Finding]:
     """Soft: the objective sense contradicts the question's wording (the last goal word decides)."""
     lowered = problem.lower()
@@ -227,9 +397,23 @@ def check_sense(f: Formulation, problem: str) -> list[Finding]:
                     "Check the objective.", False, "objective")]
 
 
+def is_count(description: str) -> bool:
+    """The description says the variable counts whole things ("the number of vans"), not a measure ("the number
+    of hours", "the number of acres")."""
+    if re.match(r"\s*how many\b", description, re.IGNORECASE):
+        return True
+    m = _COUNT_DESC.match(description)
+    return m is not None and m.group(1).lower() not in _MEASURES
+
+
 def check_counts(f: Formulation) -> list[Finding]:
-    """Soft: a variable described as a number of things is continuous."""
-    names = [v.name for v in f.variables if v.domain == "continuous" and _COUNT_DESC.search(v.description or "")]
+    """Soft: a variable described as a number of things is continuous.
+
+    Soft only: datasets disagree on such variables. Making them integer outright turned 6 session-4 answers
+    right (OptiBench 150, NL4Opt 60) but changed 10 of the 43 NLP4LP reference optima whose descriptions count
+    things (servings, batches): NLP4LP models those as continuous.
+    """
+    names = [v.name for v in f.variables if v.domain == "continuous" and is_count(v.description or "")]
     if not names:
         return []
     return [Finding("continuous-count", "These variables count whole things but are continuous: "

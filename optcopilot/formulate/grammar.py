@@ -184,8 +184,12 @@ def objective_grammar(declared: Declared) -> str:
 
 
 def constraints_grammar(declared: Declared) -> str:
-    """`subject_to(lhs <= rhs, name="...")` lines and for-blocks over declared sets, then the closing fence."""
-    body = _rule("root", f"cstmt* {lit(FENCE_CLOSE)}")
+    """At least one `subject_to(lhs <= rhs, name="...")` line or for-block over declared sets, then the fence.
+
+    At least one: a model without constraints is never what a problem with limits means, and under the DRY
+    sampler (a resampled repair) an empty section was the easy way out of repeating the earlier constraints.
+    """
+    body = _rule("root", f"cstmt+ {lit(FENCE_CLOSE)}")
     stmts = ['con "\\n"']
     if declared.sets:
         for depth in range(1, MAX_NESTED_LOOPS + 1):
@@ -205,7 +209,7 @@ def whole_answer_grammar() -> str:
     loose = Declared()
     body = _rule("root", f'{lit(FENCE_OPEN + header("sets"))} setline* {lit(header("parameters"))} '
                  f'pline* {lit(header("variables"))} vline+ {lit(header("objective"))} '
-                 f'("maximize(" | "minimize(") expr ")\\n" {lit(header("constraints"))} cstmt* {lit(FENCE_CLOSE)}')
+                 f'("maximize(" | "minimize(") expr ")\\n" {lit(header("constraints"))} cstmt+ {lit(FENCE_CLOSE)}')
     body += _rule("setline", 'newname " = " ("set(" elem ("," ws elem){0,199} ")" | '
                   '"range(" [0-9]{1,4} ", " [0-9]{1,5} ")") "\\n"')
     body += _rule("pline", 'newname " = " (num | "param(" plist ("," ws anyname)+ ")") "\\n"')

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from optcopilot.formulate.checks import (
     check_counts,
+    check_directions,
     check_numbers,
+    check_percents,
     check_sense,
     check_solution,
+    check_structure,
     copied_example,
     derivable,
+    directed_numbers,
+    percent_only_numbers,
     text_numbers,
 )
 from optcopilot.formulate.dsl import parse_dsl
@@ -78,11 +83,64 @@ def test_objective_sense_against_the_question() -> None:
 
 
 def test_counts_declared_continuous() -> None:
-    f = parse_dsl('x = var(desc="number of trucks")\nmaximize(x)\nsubject_to(x <= 4)')
-    assert codes(check_counts(f)) == ["continuous-count"]
+    f = parse_dsl('x = var(desc="The number of trucks")\ny = var(desc="number of hours of overtime")\n'
+                  'z = var(desc="how many vans")\nw = var(desc="The number of acres of wheat")\n'
+                  'maximize(x + y + z + w)\nsubject_to(x + y + z + w <= 4)')
+    found = check_counts(f)
+    assert codes(found) == ["continuous-count"] and "x, z" in found[0].message  # hours and acres measure
     assert check_counts(parse_dsl('x = var(desc="litres of milk")\nmaximize(x)\nsubject_to(x <= 4)')) == []
 
 
 def test_all_zero_solution_of_a_maximization() -> None:
     assert codes(check_solution({"x": 0.0, "y": 0.0}, "max")) == ["all-zero"]
     assert check_solution({"x": 0.0, "y": 2.0}, "max") == [] and check_solution({"x": 0.0}, "min") == []
+
+
+CONCERTS = ("Each pop concert brings in 100 people and takes 2 days of practice; each R&B concert brings in 240 "
+            "people and takes 4 days. He must bring in at least 10000 people and has 180 days of practice. At most "
+            "40% of his concerts can be R&B. Minimize the number of concerts.")
+CONCERTS_RIGHT = """pop = var(integer, desc="number of pop concerts")
+rnb = var(integer, desc="number of R&B concerts")
+minimize(pop + rnb)
+subject_to(100 * pop + 240 * rnb >= 10000)
+subject_to(2 * pop + 4 * rnb <= 180)
+subject_to(rnb <= 0.4 * (pop + rnb))"""
+
+
+def test_a_model_without_constraints_is_refused_when_the_problem_states_limits() -> None:
+    bare = parse_dsl('pop = var(integer, desc="number of pop concerts")\nminimize(pop)')
+    found = check_structure(bare, CONCERTS)
+    assert codes(found) == ["no-constraints"] and found[0].hard and found[0].section == "constraints"
+    assert check_structure(parse_dsl(CONCERTS_RIGHT), CONCERTS) == []
+    unconstrained = parse_dsl('x = var(lb=None, desc="x")\nminimize((x - 7) ** 2)')
+    assert check_structure(unconstrained, "Find the x that minimizes (x - 7) ** 2.") == []  # nothing to constrain
+
+
+def test_a_percentage_used_as_a_plain_number_asks_for_a_repair() -> None:
+    assert percent_only_numbers(CONCERTS) == [40.0]
+    assert percent_only_numbers("At most 40% of 40 trucks") == []  # 40 is also a plain number
+    wrong = parse_dsl(CONCERTS_RIGHT.replace("0.4 * (pop + rnb)", "40"))
+    found = check_percents(wrong, CONCERTS)
+    assert codes(found) == ["percent-as-number"] and found[0].urgent and not found[0].hard
+    assert "0.4" in found[0].message and found[0].section == "constraints"
+    as_bound = parse_dsl(CONCERTS_RIGHT.replace('rnb = var(integer,', 'rnb = var(integer, ub=40,')
+                         .replace("\nsubject_to(rnb <= 0.4 * (pop + rnb))", ""))
+    assert [f.section for f in check_percents(as_bound, CONCERTS)] == ["variables"]
+    assert check_percents(parse_dsl(CONCERTS_RIGHT), CONCERTS) == []
+    converted = parse_dsl(CONCERTS_RIGHT.replace("0.4 * (pop + rnb)", "40 / 100 * (pop + rnb)"))
+    assert check_percents(converted, CONCERTS) == []  # the model converts the percentage itself
+
+
+def test_a_limit_written_against_the_direction_the_text_states() -> None:
+    text = ("At least 10 volunteers must be full-time, at most 30 can be seasonal, and the store does not want to "
+            "spend more than 400 points. Maximize the gifts delivered.")
+    assert directed_numbers(text) == {10.0: "lower", 30.0: "upper", 400.0: "upper"}
+    right = ('full = var(integer, lb=10, desc="full-time")\nseasonal = var(integer, ub=30, desc="seasonal")\n'
+             'maximize(8 * full + 5 * seasonal)\nsubject_to(5 * full + 2 * seasonal <= 400)')
+    assert check_directions(parse_dsl(right), text) == []
+    bound = parse_dsl(right.replace("lb=10", "ub=10"))
+    found = check_directions(bound, text)
+    assert codes(found) == ["limit-direction"] and found[0].section == "variables" and "ub=10 on full" in found[0].message
+    assert not found[0].urgent and not found[0].hard
+    reversed_row = parse_dsl(right.replace("<= 400", ">= 400"))
+    assert [f.section for f in check_directions(reversed_row, text)] == ["constraints"]

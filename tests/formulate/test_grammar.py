@@ -90,6 +90,7 @@ def test_expressions_use_only_declared_names_with_their_arity() -> None:
     assert not matches(c, "subject_to(cap[r] >= 1)\n```")  # r is bound by no loop or sum
     assert not matches(g, "maximize(profit[p] * x[p])\n# constraints\n")  # nor here
     assert matches(c, "for r in R:\n    subject_to(cap[r] >= sum(use[p, r] for p in P))\n```")
+    assert not matches(c, "```")  # at least one constraint: an empty section was a repair's way out
 
 
 def test_variables_refer_to_declared_sets() -> None:

@@ -134,6 +134,44 @@ def test_by_default_a_soft_finding_is_recorded_but_not_repaired() -> None:
     assert not any(is_repair(call.messages) for call in backend.calls)
 
 
+SHARE_TEXT = TEXT + " At most 40% of the pieces made can be tables."
+SHARE_GOOD = GOOD.removesuffix("```") + 'subject_to(tables <= 0.4 * (chairs + tables), name="share")\n```'
+SHARE_AS_NUMBER = SHARE_GOOD.replace("0.4 * (chairs + tables)", "40")
+
+
+def test_a_percentage_used_as_a_number_is_repaired_even_with_soft_repairs_off() -> None:
+    backend = continuing(lambda m: SHARE_GOOD if is_repair(m) else SHARE_AS_NUMBER)
+    out = formulate_and_solve(SHARE_TEXT, backend)
+    assert out.error is None and out.formulation is not None
+    assert any("0.4" in c.expression for c in out.formulation.constraints)
+    assert out.attempts[0].findings == ["percent-as-number"] and out.attempts[1].repairs == "percent-as-number"
+
+
+def test_an_urgent_finding_keeps_the_earlier_answer_when_the_repair_fails() -> None:
+    backend = continuing(lambda m: INFEASIBLE if is_repair(m) else SHARE_AS_NUMBER)
+    out = formulate_and_solve(SHARE_TEXT, backend)
+    assert out.error is None and out.result is not None and out.result.status.has_solution
+    assert [a.error_kind for a in out.attempts][:2] == [None, "infeasible"]  # the first answer stands
+
+
+def test_a_model_without_constraints_is_refused() -> None:
+    backend = continuing(lambda m: GOOD if is_repair(m) else HEAD + "```")
+    out = formulate_and_solve(TEXT, backend)
+    assert out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert out.attempts[0].error_kind == "no-constraints" and out.attempts[1].repairs == "no-constraints"
+
+
+def test_an_infeasible_conflict_with_a_declared_bound_rewrites_the_variables() -> None:
+    bounded = INFEASIBLE.replace('tables = var(integer, desc=', 'tables = var(integer, ub=5, desc=').replace(
+        "chairs + 3 * tables >= 900", "tables >= 20")
+    backend = continuing(lambda m: GOOD if is_repair(m) else bounded)
+    out = formulate_and_solve(TEXT, backend)
+    assert out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert out.attempts[0].error_kind == "infeasible" and "tables (ub=5" in (out.attempts[0].error or "")
+    repair_calls = [c for c in backend.calls if is_repair(c.messages)]
+    assert repair_calls[0].messages[-1]["content"].endswith(header("variables"))
+
+
 def test_one_shot_when_the_backend_cannot_continue_a_message() -> None:
     backend = ScriptedBackend([GOOD])
     out = formulate_and_solve(TEXT, backend)
