@@ -7,7 +7,7 @@ used, an objective sense against the question's wording, counts declared continu
 zeros, a limit written against the direction the text states ("at least 10" as `x <= 10`). One soft check is
 *urgent* (it asks for its repair even when soft repairs are off): a number the problem gives only as a
 percentage (40%) used as a plain number (40). On the final answers of the OptiBench 150 and NL4Opt 60 runs of
-session 4, none of the 9 with that pattern was right, and none of the 9 without constraints; none of the 197
+session 4, none of the 8 with that pattern was right, and none of the 9 without constraints; none of the 197
 bank references has either.
 """
 
