@@ -118,6 +118,8 @@ def assess(ctx: Context, answer: str, *, do_solve: bool, cut: bool, sample: int 
     out.feedback = solver_feedback(result, instance)
     if out.feedback is not None and out.feedback.kind == "infeasible":
         out.feedback = blame_declared_bounds(out.feedback, result, formulation)
+    if out.feedback is not None:
+        out.feedback = with_urgent_findings(out.feedback, out.soft)
     if out.feedback is None and ctx.techniques.verifiers and not ctx.techniques.legacy:
         out.soft += check_solution(dict(result.variables), "max" if formulation.objective.sense.startswith("max")
                                    else "min")
@@ -141,6 +143,18 @@ def solver_feedback(result: Result, instance: Instance) -> Feedback | None:
                         f"without limit. Variables without an upper bound: {names or 'none'}. Add the limits the "
                         "problem states (capacity, budget, demand) and check the objective sense.", "objective")
     return Feedback("solver", f"The solver failed: {result.message or status.value}.", "constraints")
+
+
+def with_urgent_findings(feedback: Feedback, soft: list[Finding]) -> Feedback:
+    """A solver failure repaired together with the urgent findings of the same answer (often their cause: a
+    percentage written as 40 makes a model infeasible); the repair starts at the earlier of their sections."""
+    urgent = [f for f in soft if f.urgent]
+    if not urgent:
+        return feedback
+    sections = [feedback.section, *(f.section for f in urgent)]
+    first = min(sections, key=lambda s: SECTIONS.index(s) if s in SECTIONS else 0)
+    return Feedback(feedback.kind, "\n".join([feedback.message, *(f.message for f in urgent)]), first,
+                    feedback.hard)
 
 
 def blame_declared_bounds(feedback: Feedback, result: Result, formulation: Formulation) -> Feedback:

@@ -154,6 +154,15 @@ def test_an_urgent_finding_keeps_the_earlier_answer_when_the_repair_fails() -> N
     assert [a.error_kind for a in out.attempts][:2] == [None, "infeasible"]  # the first answer stands
 
 
+def test_an_infeasible_answer_is_repaired_with_its_urgent_findings() -> None:
+    infeasible_share = SHARE_AS_NUMBER.replace("<= finishing_available", ">= 900")
+    backend = continuing(lambda m: SHARE_GOOD if is_repair(m) else infeasible_share)
+    out = formulate_and_solve(SHARE_TEXT, backend)
+    assert out.error is None and out.attempts[0].error_kind == "infeasible"
+    error = out.attempts[0].error or ""
+    assert "infeasible" in error and "40% is 0.4" in error  # both problems in one repair message
+
+
 def test_a_model_without_constraints_is_refused() -> None:
     backend = continuing(lambda m: GOOD if is_repair(m) else HEAD + "```")
     out = formulate_and_solve(TEXT, backend)
