@@ -91,9 +91,12 @@ def test_counts_declared_continuous() -> None:
     assert check_counts(parse_dsl('x = var(desc="litres of milk")\nmaximize(x)\nsubject_to(x <= 4)')) == []
 
 
-def test_all_zero_solution_of_a_maximization() -> None:
-    assert codes(check_solution({"x": 0.0, "y": 0.0}, "max")) == ["all-zero"]
-    assert check_solution({"x": 0.0, "y": 2.0}, "max") == [] and check_solution({"x": 0.0}, "min") == []
+def test_an_all_zero_solution_asks_for_a_repair() -> None:
+    for sense in ("max", "min"):
+        found = check_solution({"x": 0.0, "y": 0.0}, sense)
+        assert codes(found) == ["all-zero"] and found[0].urgent and not found[0].hard
+    assert "at least" in check_solution({"x": 0.0}, "min")[0].message
+    assert check_solution({"x": 0.0, "y": 2.0}, "max") == [] and check_solution({"x": 0.0, "y": 2.0}, "min") == []
 
 
 CONCERTS = ("Each pop concert brings in 100 people and takes 2 days of practice; each R&B concert brings in 240 "

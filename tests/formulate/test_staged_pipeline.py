@@ -118,19 +118,20 @@ def test_a_copied_worked_example_is_never_the_answer() -> None:
     assert out.error_kind == FailureKind.REJECTED and out.attempts[0].error_kind == "copied-example"
 
 
+CONTINUOUS = GOOD.replace("var(integer,", "var(continuous,")  # counts declared continuous: a soft finding
+
+
 def test_a_soft_finding_keeps_the_earlier_answer_when_the_repair_is_worse() -> None:
-    wrong_sense = GOOD.replace("maximize", "minimize")
-    backend = continuing(lambda m: INFEASIBLE if is_repair(m) else wrong_sense)
+    backend = continuing(lambda m: INFEASIBLE if is_repair(m) else CONTINUOUS)
     out = formulate_and_solve(TEXT, backend, techniques=Techniques(soft_repairs=True))
-    assert out.error is None and out.result is not None and out.result.objective == pytest.approx(0.0)
-    assert out.attempts[0].findings == ["objective-sense"] and out.attempts[1].error_kind == "infeasible"
+    assert out.error is None and out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert out.attempts[0].findings == ["continuous-count"] and out.attempts[1].error_kind == "infeasible"
 
 
 def test_by_default_a_soft_finding_is_recorded_but_not_repaired() -> None:
-    wrong_sense = GOOD.replace("maximize", "minimize")
-    backend = continuing(lambda m: INFEASIBLE if is_repair(m) else wrong_sense)
+    backend = continuing(lambda m: INFEASIBLE if is_repair(m) else CONTINUOUS)
     out = formulate_and_solve(TEXT, backend)
-    assert out.error is None and len(out.attempts) == 1 and out.attempts[0].findings == ["objective-sense"]
+    assert out.error is None and len(out.attempts) == 1 and out.attempts[0].findings == ["continuous-count"]
     assert not any(is_repair(call.messages) for call in backend.calls)
 
 
@@ -161,6 +162,14 @@ def test_an_infeasible_answer_is_repaired_with_its_urgent_findings() -> None:
     assert out.error is None and out.attempts[0].error_kind == "infeasible"
     error = out.attempts[0].error or ""
     assert "infeasible" in error and "40% is 0.4" in error  # both problems in one repair message
+
+
+def test_an_all_zero_optimum_asks_for_a_repair() -> None:
+    does_nothing = GOOD.replace("<= carpentry_available", "<= 0")
+    backend = continuing(lambda m: GOOD if is_repair(m) else does_nothing)
+    out = formulate_and_solve(TEXT, backend)
+    assert out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert "all-zero" in out.attempts[0].findings and out.attempts[1].repairs == "all-zero"
 
 
 def test_a_model_without_constraints_is_refused() -> None:
