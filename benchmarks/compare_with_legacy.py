@@ -51,9 +51,10 @@ lines += ["", f"- New run: median {statistics.median(secs):.1f} s, mean {statist
           f"{sum(c.get('alien_numbers', False) for c in audit)} use numbers not in the problem.",
           f"- Worked examples: {sum(any(not e.startswith('fixed') for e in r.examples) for r in nr)}/{len(nr)} problems were shown retrieved bank entries; "
           "bank entries removed as near-duplicates of the problem, summed over problems: "
-          f"{sum((r.dropped_examples or {}).get('near duplicate', 0) for r in nr)} (no bank entry comes from OptiBench).",
-          "- `named-params-partial/`: the first 16 problems with an earlier variant whose examples named every scalar",
-          "  parameter; it lost track of numbers and descriptions, so examples now write single numbers inline."]
+          f"{sum((r.dropped_examples or {}).get('near duplicate', 0) for r in nr)} (no bank entry comes from OptiBench)."]
+if (NEW.parent / "named-params-partial").exists():
+    lines += ["- `named-params-partial/`: the first 16 problems with an earlier variant whose examples named every scalar",
+              "  parameter; it lost track of numbers and descriptions, so examples now write single numbers inline."]
 text = "\n".join(lines) + "\n"
 if args.write:
     (NEW.parent / "README.md").write_text(text)
