@@ -1,7 +1,7 @@
 """Cheap verifiers of a formulation against the problem text (no LLM): each failed check is a repair message.
 
 Hard checks refuse an answer outright: numbers that do not come from the problem (the model copied a worked
-example or invented data), a model without a single constraint for a problem that states limits. Soft checks
+example or invented data), a model without a single constraint or bound for a problem that states limits. Soft checks
 ask for one repair and keep the earlier answer if the repair is no better: problem numbers the model never
 used, an objective sense against the question's wording, counts declared continuous, a solution that is all
 zeros, a limit written against the direction the text states ("at least 10" as `x <= 10`). Two soft checks
@@ -227,9 +227,10 @@ _LIMIT_WORDS = re.compile(r"\b(at (?:least|most)|no (?:more|less|fewer) than|exc
 def check_structure(f: Formulation, problem: str) -> list[Finding]:
     """Hard: no constraint at all although the problem states limits (e.g. a repair that deleted them).
 
-    Limits: a limit word ("at most", "budget", ...) or a number of the text that the model does not use.
+    Limits: a limit word ("at most", "budget", ...) or a number of the text that the model does not use. A model
+    whose variables declare bounds (`ub=3`, `lb=10`) may state its limits there and is not refused.
     """
-    if f.constraints:
+    if f.constraints or any(v.ub is not None or (v.lb is not None and v.lb != 0) for v in f.variables):
         return []
     used = formulation_numbers(f)
     unused = [v for v in text_numbers(problem).data if not _trivial(v) and not any(_close(v, u) for u in used)]

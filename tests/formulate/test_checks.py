@@ -115,6 +115,8 @@ def test_a_model_without_constraints_is_refused_when_the_problem_states_limits()
     found = check_structure(bare, CONCERTS)
     assert codes(found) == ["no-constraints"] and found[0].hard and found[0].section == "constraints"
     assert check_structure(parse_dsl(CONCERTS_RIGHT), CONCERTS) == []
+    bounded = parse_dsl('pop = var(integer, lb=30, desc="number of pop concerts")\nminimize(pop)')
+    assert check_structure(bounded, CONCERTS) == []  # the limit is stated as a bound
     unconstrained = parse_dsl('x = var(lb=None, desc="x")\nminimize((x - 7) ** 2)')
     assert check_structure(unconstrained, "Find the x that minimizes (x - 7) ** 2.") == []  # nothing to constrain
 
