@@ -20,6 +20,7 @@ from optcopilot.formulate.checks import (
     check_sense,
     check_solution,
     check_structure,
+    declares_bound,
 )
 from optcopilot.formulate.dsl import DSLError
 from optcopilot.formulate.events import Stage
@@ -163,8 +164,7 @@ def blame_declared_bounds(feedback: Feedback, result: Result, formulation: Formu
     A repair of the constraints alone keeps a wrong `ub=5` and cannot remove the conflict.
     """
     in_conflict = {item[len("bound:"):].split("[", 1)[0] for item in (result.iis or []) if item.startswith("bound:")}
-    declared = [v for v in formulation.variables if v.name in in_conflict
-                and (v.ub is not None or (v.lb is not None and v.lb != 0))]
+    declared = [v for v in formulation.variables if v.name in in_conflict and declares_bound(v)]
     if not declared:
         return feedback
     shown = ", ".join(f"{v.name} ({', '.join(f'{k}={b}' for k, b in (('lb', v.lb), ('ub', v.ub)) if b not in (None, 0, 0.0))})"
