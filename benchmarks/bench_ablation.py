@@ -9,8 +9,8 @@ records:
     python benchmarks/bench_ablation.py --out runs/ablation --summarize                           # table only
 
 Configurations (cumulative, as the accuracy issue lists them): `legacy` (the one-shot DSL pipeline before this
-work), `+grammar`, `+staged`, `+retrieval`, `+repairs`, `+verifiers` (= the default), and the default with
-K = 3 and K = 5 samples voting. Columns: accuracy (the dataset's rule, usually all keys) and objective only,
+work), `+grammar`, `+staged`, `+retrieval`, `+repairs`, `+verifiers`, `+second-opinion` (= the default), and the
+default with K = 3 and K = 5 samples voting (a second opinion is only asked of a single greedy chain). Columns: accuracy (the dataset's rule, usually all keys) and objective only,
 `invalid_ir` share, median and mean seconds per problem, tokens per problem, and for the repair loop: the
 share of repair answers that repeat an earlier answer and the share that fix the error they were given.
 Run it alone on the machine, with the LLM response cache off (the default here), when timing.
@@ -35,7 +35,8 @@ CONFIGS: dict[str, tuple[str, int]] = {
     "+staged": ("grammar+staged", 1),
     "+retrieval": ("grammar+staged+retrieval", 1),
     "+repairs": ("grammar+staged+retrieval+repairs", 1),
-    "+verifiers": ("default", 1),
+    "+verifiers": ("grammar+staged+retrieval+repairs+verifiers", 1),
+    "+second-opinion": ("default", 1),
     "K=3": ("default", 3),
     "K=5": ("default", 5),
 }

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 from optcopilot.formulate.assess import Assessment, assess
+from optcopilot.formulate.checks import telling
 from optcopilot.formulate.events import FailureKind, Stage
 from optcopilot.formulate.grammar import whole_answer_grammar
 from optcopilot.formulate.prompts import staged_repair_messages
@@ -154,6 +155,7 @@ def run_chain(ctx: Context, chain: Chain, temperature: float, seed: int | None, 
     if best is not None:
         chain.formulation, chain.result = best[0].formulation, best[0].result
         chain.error, chain.error_kind = None, None
+        chain.doubt = telling(best[0].soft)
         return
     chain.error = last.message if last else (chain.attempts[-1].error if chain.attempts else "no answer")
     chain.error_kind = failure_of(last.kind if last else None)

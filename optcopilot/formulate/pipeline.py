@@ -9,6 +9,7 @@ uses (grammar, staged sections, retrieved examples, repairs, verifiers) is a `Te
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,8 @@ def _context(text: str, backend: LLMBackend, tables: dict[str, str | Path] | Non
     if max_tokens is None:
         max_tokens = DSL_MAX_TOKENS if surface == "dsl" else DEFAULT_MAX_TOKENS
     return Context(backend, text, surface, data, base, max(0, max_repairs), solver, time_limit, llm_timeout,
-                   max_tokens, progress or _quiet, techniques, examples, ids, dropped)
+                   max_tokens, progress or _quiet, techniques, examples, ids, dropped,
+                   exclude_sources=frozenset(exclude_sources))
 
 
 def _context_or_failure(text: str, backend: LLMBackend, kwargs: dict[str, Any]) -> Context | Outcome:
@@ -136,6 +138,15 @@ def _run_chains(ctx: Context, samples: int, *, do_solve: bool) -> tuple[list[Cha
     run: ChainRunner = run_legacy_chain if ctx.techniques.legacy else run_chain
     k = max(1, int(samples))
     chains: list[Chain] = []
+    fatal = _sample_chains(ctx, run, k, chains, do_solve=do_solve)
+    if fatal is None and do_solve and k == 1 and _in_doubt(chains[0]) and ctx.techniques.second_opinion \
+            and not ctx.techniques.legacy:
+        _second_opinion(ctx, run, chains)
+    return chains, fatal
+
+
+def _sample_chains(ctx: Context, run: ChainRunner, k: int, chains: list[Chain], *,
+                   do_solve: bool) -> tuple[FailureKind, str] | None:
     for i in range(k):
         chain = Chain(sample=i)
         chains.append(chain)
@@ -145,15 +156,56 @@ def _run_chains(ctx: Context, samples: int, *, do_solve: bool) -> tuple[list[Cha
         else:
             temperature, seed = (0.0, None) if i == 0 else (SAMPLE_TEMPERATURE, i)
             label = ""
-        try:
-            run(ctx, chain, temperature, seed, do_solve=do_solve, label=label)
-        except LLMTimeout as exc:
-            return chains, (FailureKind.LLM_TIMEOUT, f"LLM timeout: {exc}")
-        except LLMError as exc:
-            return chains, (FailureKind.LLM_ERROR, f"LLM error: {exc}")
+        fatal = _run_one(run, ctx, chain, temperature, seed, do_solve=do_solve, label=label)
+        if fatal is not None:
+            return fatal
         if not do_solve and chain.formulation is not None and chain.error is None:
             break
-    return chains, None
+    return None
+
+
+def _run_one(run: ChainRunner, ctx: Context, chain: Chain, temperature: float, seed: int | None, *,
+             do_solve: bool, label: str) -> tuple[FailureKind, str] | None:
+    """Run one chain; the LLM failure that stopped it, if any."""
+    try:
+        run(ctx, chain, temperature, seed, do_solve=do_solve, label=label)
+    except LLMTimeout as exc:
+        return FailureKind.LLM_TIMEOUT, f"LLM timeout: {exc}"
+    except LLMError as exc:
+        return FailureKind.LLM_ERROR, f"LLM error: {exc}"
+    return None
+
+
+# second opinion -----------------------------------------------------------------------------------------------
+def _in_doubt(chain: Chain) -> bool:
+    """No answer, or an answer with a telling verifier finding (`checks.TELLING`)."""
+    return not chain.answered or chain.doubt > 0
+
+
+def _second_context(ctx: Context) -> Context | None:
+    """The same run with the next worked examples of the bank (those after the ones already shown)."""
+    if not ctx.techniques.retrieval:
+        return None
+    found = retrieve(ctx.text, len(ctx.example_ids) + RETRIEVED_EXAMPLES, exclude_sources=ctx.exclude_sources)
+    fresh = [e for e in found.examples if e.id not in ctx.example_ids]
+    if not fresh:
+        return None
+    examples = [(e.text, e.answer) for e in fresh]
+    return replace(ctx, base=staged_messages(ctx.text, examples, ctx.data.describe()), examples=examples,
+                   example_ids=[e.id for e in fresh])
+
+
+def _second_opinion(ctx: Context, run: ChainRunner, chains: list[Chain]) -> None:
+    """One more greedy chain from other worked examples. Its LLM failure (a timeout) is not the run's: the
+    first chain's answer or failure stands."""
+    second = _second_context(ctx)
+    if second is None:
+        return
+    ctx.example_ids.extend(second.example_ids)  # the record lists every worked example shown
+    chain = Chain(sample=1, second_opinion=True)
+    chains.append(chain)
+    failure = _run_one(run, second, chain, 0.0, None, do_solve=True, label="second opinion: ")
+    chain.interrupted = failure[1] if failure else None
 
 
 # voting and the outcome ---------------------------------------------------------------------------------------
@@ -252,10 +304,23 @@ def _failed(chains: list[Chain], error: str, backend: LLMBackend, kind: FailureK
     return Outcome(formulation, result, _all_attempts(chains), None, _llm_stats(chains, backend), error, kind)
 
 
+def _pick(chains: list[Chain]) -> tuple[Chain | None, float | None]:
+    """A second opinion is taken when it has fewer telling findings (ties: the first); samples vote."""
+    if not (len(chains) == 2 and chains[1].second_opinion):
+        return vote(chains)
+    answered = [c for c in chains if c.answered]
+    if not answered:
+        return None, None
+    chosen = min(answered, key=lambda c: c.doubt)
+    agree = [c for c in answered if same_value(float(c.result.objective), float(chosen.result.objective))]  # type: ignore[union-attr,arg-type]
+    return chosen, len(agree) / len(answered)
+
+
 def _finish(ctx: Context, chains: list[Chain], fatal: tuple[FailureKind, str] | None = None) -> Outcome:
-    chosen, share = vote(chains)
+    chosen, share = _pick(chains)
     if chosen is not None:  # even when a later sample failed hard, keep what the earlier ones found
         return _outcome(ctx, chains, chosen.formulation, chosen.result, share)
     if fatal is not None:
         return _failed(chains, fatal[1], ctx.backend, fatal[0], ctx)
-    return _failed(chains, _chain_error(chains[-1]), ctx.backend, _chain_failure(chains[-1]), ctx)
+    told = [c for c in chains if c.interrupted is None] or chains  # an interrupted second opinion says nothing
+    return _failed(chains, _chain_error(told[-1]), ctx.backend, _chain_failure(told[-1]), ctx)

@@ -87,6 +87,9 @@ class Chain:
     result: Result | None = None
     error: str | None = None
     error_kind: FailureKind | None = None
+    doubt: int = 0  # telling verifier findings standing on the chosen answer (checks.TELLING)
+    second_opinion: bool = False  # written from other worked examples because the first chain was in doubt
+    interrupted: str | None = None  # the LLM failure that stopped a second opinion (not the run's failure)
 
     @property
     def answered(self) -> bool:
@@ -113,6 +116,7 @@ class Context:
     example_ids: list[str] = field(default_factory=list)
     dropped_examples: dict[str, int] = field(default_factory=dict)
     counter: list[int] = field(default_factory=lambda: [0])
+    exclude_sources: frozenset[str] = frozenset()  # datasets whose bank entries are never shown
 
     def say(self, stage: Stage, message: str, sample: int = 0) -> None:
         self.progress(ProgressEvent(stage, message, sample))

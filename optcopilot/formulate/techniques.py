@@ -17,6 +17,10 @@ class Techniques:
     - ``verifiers``: numbers, copied examples, objective sense, counts and all-zero checks feed repairs
     - ``soft_repairs``: soft verifier findings (unused numbers, objective sense, ...) also ask for one repair
       (off by default: measured to cost time and turn no answer right)
+    - ``second_opinion``: when the one greedy chain ends without an answer, or its answer carries a telling
+      verifier finding (unused problem numbers, foreign numbers, all zero, a reversed limit or sense, a
+      percentage as a number), one more chain is written from the next two retrieved worked examples; the
+      answer with fewer telling findings wins, ties to the first
     - ``legacy``: the earlier one-shot DSL prompt and repair loop (every other switch ignored)
     """
 
@@ -26,6 +30,7 @@ class Techniques:
     repairs: bool = True
     verifiers: bool = True
     soft_repairs: bool = False
+    second_opinion: bool = True
     legacy: bool = False
 
     def label(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from optcopilot.formulate.checks import (
+    borrowed_variables,
     check_counts,
     check_directions,
     check_numbers,
@@ -61,6 +62,19 @@ def test_a_copied_worked_example_is_refused() -> None:
     # the example's numbers are caught even when its lines are rewritten
     renamed = BAKERY.replace("bread", "loaf").replace("cake", "pie")
     assert codes(check_numbers(parse_dsl(renamed), PRODUCTION, FIXED_STAGED_EXAMPLES)) == ["copied-example"]
+
+
+def test_variables_only_a_worked_example_talks_about_are_a_copy() -> None:
+    # the workshop's numbers, but the bakery's things: a rewritten copy of the example
+    borrowed = RIGHT.replace("chairs", "bread").replace("tables", "cake").replace(
+        "number of bread", "number of loaves of bread").replace("number of cake", "number of cakes")
+    found = check_numbers(parse_dsl(borrowed), PRODUCTION, FIXED_STAGED_EXAMPLES)
+    assert codes(found) == ["copied-example"] and found[0].hard and "bread" in found[0].message
+    assert borrowed_variables(parse_dsl(borrowed), PRODUCTION, [BAKERY_TEXT]) == ["bread", "cake"]
+    # the problem's own things, or words neither text uses, are not borrowed
+    assert borrowed_variables(parse_dsl(RIGHT), PRODUCTION, [BAKERY_TEXT]) == []
+    generic = RIGHT.replace("chairs", "x1").replace("tables", "x2").replace("number of x1", "units of product 1")
+    assert borrowed_variables(parse_dsl(generic), PRODUCTION, [BAKERY_TEXT]) == []
 
 
 def test_invented_numbers_are_refused() -> None:

@@ -83,7 +83,7 @@ def test_a_repair_rewrites_only_the_faulty_section() -> None:
 
 def test_a_repeated_answer_is_resampled_once_then_the_chain_stops() -> None:
     backend = continuing(lambda _m: INFEASIBLE)
-    out = formulate_and_solve(TEXT, backend, max_repairs=2)
+    out = formulate_and_solve(TEXT, backend, max_repairs=2, techniques=Techniques(second_opinion=False))
     assert out.result is not None and out.error is not None and out.error_kind == FailureKind.INFEASIBLE
     assert len(out.attempts) == 2 and out.attempts[1].repeated
     assert out.attempts[1].calls == 2  # the repeat and one resample at a higher temperature
@@ -106,7 +106,7 @@ def test_a_resample_that_comes_out_different_is_judged_as_a_new_answer() -> None
 
 def test_without_the_repairs_technique_repeats_are_taken_again() -> None:
     backend = continuing(lambda _m: INFEASIBLE)
-    out = formulate_and_solve(TEXT, backend, max_repairs=2, techniques=Techniques(repairs=False))
+    out = formulate_and_solve(TEXT, backend, max_repairs=2, techniques=Techniques(repairs=False, second_opinion=False))
     assert len(out.attempts) == 3 and out.attempts[1].repeated and out.attempts[2].repeated
 
 
@@ -188,6 +188,67 @@ def test_an_infeasible_conflict_with_a_declared_bound_rewrites_the_variables() -
     assert out.attempts[0].error_kind == "infeasible" and "tables (ub=5" in (out.attempts[0].error or "")
     repair_calls = [c for c in backend.calls if is_repair(c.messages)]
     assert repair_calls[0].messages[-1]["content"].endswith(header("variables"))
+
+
+# unused problem numbers (the finishing hours): a telling finding, so a second opinion is asked
+LAZY = """```python
+# sets
+# parameters
+# variables
+chairs = var(integer, desc="number of chairs")
+tables = var(integer, desc="number of tables")
+# objective
+maximize(30 * chairs + 50 * tables)
+# constraints
+subject_to(4 * chairs + 6 * tables <= 240, name="carpentry")
+```"""
+
+
+def by_examples(first: str, second: str) -> Callable[[list[Message]], str]:
+    """`first` for the worked examples shown first, `second` once other examples are shown."""
+    seen: list[str] = []
+
+    def answers(messages: list[Message]) -> str:
+        shown = messages[1]["content"]  # the first worked example's problem
+        seen.append(shown) if not seen else None
+        return first if shown == seen[0] else second
+
+    return answers
+
+
+def test_an_answer_with_unused_numbers_gets_a_second_opinion_from_other_examples() -> None:
+    backend = continuing(by_examples(LAZY, GOOD))
+    out = formulate_and_solve(TEXT, backend)
+    assert out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert [a.sample for a in out.attempts] == [0, 1] and out.attempts[0].findings == ["missing-numbers"]
+    assert len(out.examples) == 4 and len(set(out.examples)) == 4  # two more worked examples, none repeated
+    assert out.confidence == pytest.approx(0.5)  # the two answers disagree
+
+
+def test_a_second_opinion_no_better_leaves_the_first_answer() -> None:
+    backend = continuing(by_examples(LAZY, LAZY.replace("240", "250")))  # unused numbers again
+    out = formulate_and_solve(TEXT, backend)
+    assert out.result is not None and out.formulation is not None
+    assert "240" in out.formulation.constraints[0].expression and len({a.sample for a in out.attempts}) == 2
+
+
+def test_an_answer_without_telling_findings_gets_no_second_opinion() -> None:
+    backend = continuing(lambda _m: CONTINUOUS)  # counts declared continuous: soft, but not telling
+    out = formulate_and_solve(TEXT, backend)
+    assert out.result is not None and {a.sample for a in out.attempts} == {0} and len(out.examples) == 2
+
+
+def test_a_chain_without_an_answer_gets_a_second_opinion() -> None:
+    backend = continuing(by_examples(INFEASIBLE, GOOD))
+    out = formulate_and_solve(TEXT, backend, max_repairs=0)
+    assert out.error is None and out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert out.attempts[0].error_kind == "infeasible" and out.attempts[1].sample == 1
+
+
+def test_a_second_opinion_cut_short_by_the_llm_reports_the_first_chains_failure() -> None:
+    backend = ScriptedBackend(["no", "still no"])  # runs out of answers in the second opinion
+    out = formulate_and_solve(TEXT, backend, max_repairs=1)
+    assert out.error_kind == FailureKind.INVALID_IR and "after 2 attempt(s)" in (out.error or "")
 
 
 def test_one_shot_when_the_backend_cannot_continue_a_message() -> None:
