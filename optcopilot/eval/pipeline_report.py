@@ -72,6 +72,23 @@ def _legacy_kind(error: Any) -> str:
     return "invalid" if text else "?"
 
 
+def second_opinion_figures(records: Sequence[EvalRecord]) -> dict[str, int]:
+    """Problems whose greedy chain asked a second opinion, how many took its answer, and how many of those
+    answers are right (objective only). The answer taken is the second chain's when its objective is one the
+    first chain never reached."""
+    asked = taken = right = 0
+    for r in records:
+        if not any(a.get("stage") == "second-opinion" for a in r.attempts):
+            continue
+        asked += 1
+        first = [a.get("objective") for a in r.attempts if int(a.get("sample") or 0) == 0
+                 and a.get("status") == "optimal"]
+        if r.objective is not None and not any(objective_matches(r.objective, o) for o in first if o is not None):
+            taken += 1
+            right += objective_right_of(r)
+    return {"asked": asked, "taken": taken, "taken_right": right}
+
+
 def pipeline_summary(records: Sequence[EvalRecord]) -> dict[str, Any] | None:
     recs = [r for r in records if r.mode == "pipeline"]
     if not recs:
@@ -87,6 +104,7 @@ def pipeline_summary(records: Sequence[EvalRecord]) -> dict[str, Any] | None:
         "objective_correct": objective_right,
         "median_seconds": statistics.median(secs) if secs else None,
         "repairs": repair_figures([r.attempts for r in recs]),
+        "second_opinions": second_opinion_figures(recs),
         "accepted_audited": len(audited),
         "accepted_copied_example": sum(bool(c.get("copied_example")) for c in audited),
         "accepted_alien_numbers": sum(bool(c.get("alien_numbers")) for c in audited),
@@ -115,6 +133,11 @@ def pipeline_lines(summary: Mapping[str, Any] | None) -> list[str]:
     if rep["by_kind"]:
         lines += ["", "| error given to the repair | repairs | fixed |", "|---|---:|---:|"]
         lines += [f"| {k} | {v['given']} | {v['fixed']} |" for k, v in rep["by_kind"].items()]
+    second = summary.get("second_opinions") or {}
+    if second.get("asked"):
+        lines += ["", f"- Second opinions (greedy chain without an answer or with a telling finding): asked on "
+                  f"{_share(second['asked'], summary['n'])}; their answer taken on {second['taken']}, "
+                  f"of which {second['taken_right']} right (objective only)"]
     lines += ["", f"- Trust audit of {summary['accepted_audited']} accepted answers: "
               f"{summary['accepted_copied_example']} reproduce a worked example, "
               f"{summary['accepted_alien_numbers']} use numbers that are not in the problem",

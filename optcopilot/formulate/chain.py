@@ -94,7 +94,8 @@ def run_chain(ctx: Context, chain: Chain, temperature: float, seed: int | None, 
     soft_repaired = False
     last: Feedback | None = None
     for round_no in range(ctx.max_repairs + 1):
-        stage = "repair" if round_no else ("sample" if seed is not None else "generate")
+        stage = "repair" if round_no else ("second-opinion" if chain.second_opinion else
+                                           "sample" if seed is not None else "generate")
         ctx.say(Stage.REPAIRING if round_no else Stage.WRITING,
                 f"{label}{f'repairing the model ({round_no})' if round_no else 'writing the model'}…", chain.sample)
         temp = temperature if round_no == 0 else max(temperature, REPAIR_TEMPERATURE)

@@ -1,8 +1,8 @@
 """Cheap verifiers of a formulation against the problem text (no LLM): each failed check is a repair message.
 
 Hard checks refuse an answer outright: numbers that do not come from the problem (the model copied a worked
-example or invented data), a model with neither a constraint nor a declared bound for a problem that states
-limits. Soft checks ask for one repair (with `soft_repairs`) and keep the earlier answer if the repair is no
+example or invented data), variables about things only a shown worked example talks about (a copy with the
+numbers changed), a model with neither a constraint nor a declared bound for a problem that states limits. Soft checks ask for one repair (with `soft_repairs`) and keep the earlier answer if the repair is no
 better: problem numbers the model never used, an objective sense against the question's wording, counts
 declared continuous, a limit written against the direction the text states ("at least 10" as `x <= 10`). Two
 soft checks are *urgent* (they always ask for their repair): a number the problem gives only as a percentage

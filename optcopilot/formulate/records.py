@@ -29,7 +29,7 @@ class Attempt:
     """One LLM answer (one call, or the section calls of a staged answer) and what became of it."""
 
     index: int
-    stage: str  # "generate" | "repair" | "sample"
+    stage: str  # "generate" | "repair" | "sample" | "second-opinion"
     response: str
     formulation_json: str | None
     error: str | None

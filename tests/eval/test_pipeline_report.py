@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from optcopilot.eval.pipeline_report import pipeline_lines, repair_figures
+from types import SimpleNamespace
+from typing import Any
+
+from optcopilot.eval.pipeline_report import pipeline_lines, repair_figures, second_opinion_figures
 
 
 def attempt(stage: str, response: str, **kw: object) -> dict[str, object]:
@@ -39,3 +42,20 @@ def test_the_summary_lines_show_repeats_and_resampled_drafts() -> None:
                "repairs": {"calls": 4, "repeated": 1, "fixed": 2, "resampled": 2, "by_kind": {}}}
     text = "\n".join(pipeline_lines(summary))
     assert "repeating an earlier answer: 1/4 = 25.0 %" in text and "resampled (DRY sampler): 2/4 = 50.0 %" in text
+
+
+def record(objective: float | None, attempts: list[dict[str, object]], reference: float = 10.0) -> Any:
+    return SimpleNamespace(objective=objective, attempts=attempts, verdict=None, objective_key="obj",
+                           reference={"obj": reference})
+
+
+def test_second_opinions_are_counted_asked_taken_and_right() -> None:
+    first = attempt("generate", "A", status="optimal", objective=7.0)
+    records = [
+        record(10.0, [first, attempt("second-opinion", "B", sample=1, status="optimal", objective=10.0)]),  # taken, right
+        record(7.0, [first, attempt("second-opinion", "C", sample=1, status="optimal", objective=8.0)]),  # not taken
+        record(9.0, [attempt("generate", "D", error="x", error_kind="infeasible"),
+                     attempt("second-opinion", "E", sample=1, status="optimal", objective=9.0)]),  # taken, wrong
+        record(7.0, [first]),  # not asked
+    ]
+    assert second_opinion_figures(records) == {"asked": 3, "taken": 2, "taken_right": 1}
