@@ -295,8 +295,10 @@ def _outcome(ctx: Context, chains: list[Chain], formulation: Formulation | None,
 
 
 def _failed(chains: list[Chain], error: str, backend: LLMBackend, kind: FailureKind,
-            ctx: Context | None = None) -> Outcome:
-    last = next((c for c in reversed(chains) if c.formulation is not None), None)
+            ctx: Context | None = None, reported: Chain | None = None) -> Outcome:
+    """A failed outcome with the formulation of the reported chain (else the last chain that has one)."""
+    last = reported if reported is not None and reported.formulation is not None else next(
+        (c for c in reversed(chains) if c.formulation is not None), None)
     formulation = last.formulation if last else None
     result = last.result if last else None
     if ctx is not None:
@@ -323,4 +325,5 @@ def _finish(ctx: Context, chains: list[Chain], fatal: tuple[FailureKind, str] | 
     if fatal is not None:
         return _failed(chains, fatal[1], ctx.backend, fatal[0], ctx)
     told = [c for c in chains if c.interrupted is None] or chains  # an interrupted second opinion says nothing
-    return _failed(chains, _chain_error(told[-1]), ctx.backend, _chain_failure(told[-1]), ctx)
+    report = ([c for c in told if c.result is not None] or told)[-1]  # one that reached the solver says most
+    return _failed(chains, _chain_error(report), ctx.backend, _chain_failure(report), ctx, report)

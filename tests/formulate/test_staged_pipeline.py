@@ -256,3 +256,10 @@ def test_one_shot_when_the_backend_cannot_continue_a_message() -> None:
     out = formulate_and_solve(TEXT, backend)
     assert out.result is not None and out.result.objective == pytest.approx(1900.0)
     assert len(backend.calls) == 1 and backend.calls[0].grammar and "```python" in backend.calls[0].grammar
+
+
+def test_when_both_opinions_fail_the_one_that_reached_the_solver_is_reported() -> None:
+    backend = continuing(by_examples(INFEASIBLE, HEAD + "subject_to(chairs <= nowhere)\n```"))
+    out = formulate_and_solve(TEXT, backend, max_repairs=0)
+    assert out.error_kind == FailureKind.INFEASIBLE and out.formulation is not None
+    assert [a.stage for a in out.attempts] == ["generate", "second-opinion"]
