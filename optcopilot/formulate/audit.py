@@ -6,9 +6,13 @@ the legacy pipeline, whose worked examples were the two fixed ones), so a summar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 from optcopilot.formulate.bank import load_bank
 from optcopilot.formulate.checks import check_numbers
 from optcopilot.formulate.prompts import FIXED_STAGED_EXAMPLES, legacy_examples
+from optcopilot.formulate.tables import TableError, load_tables
 from optcopilot.ir.model import Formulation
 
 FIXED_IDS = ("fixed-bakery", "fixed-transport")
@@ -19,6 +23,16 @@ def shown_examples(ids: list[str], *, legacy: bool = False) -> list[tuple[str, s
     fixed = dict(zip(FIXED_IDS, legacy_examples() if legacy else FIXED_STAGED_EXAMPLES, strict=True))
     bank = {e.id: (e.text, e.answer) for e in load_bank()}
     return [fixed[i] if i in fixed else bank[i] for i in ids if i in fixed or i in bank]
+
+
+def table_numbers(tables: Mapping[str, str | Path] | None) -> list[float]:
+    """The numbers of a problem's data tables: they are the problem's own numbers, as in the pipeline's checks."""
+    if not tables:
+        return []
+    try:
+        return load_tables(dict(tables)).numbers()
+    except TableError:
+        return []
 
 
 def audit_answer(formulation: Formulation, problem: str, example_ids: list[str], answer: str = "",

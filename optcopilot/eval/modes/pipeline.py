@@ -12,7 +12,7 @@ from optcopilot.eval.keymap import Prediction
 from optcopilot.eval.modes.base import EvalMode
 from optcopilot.eval.problems import Problem
 from optcopilot.eval.records import Category, EvalRecord, LLMCalls, Tokens
-from optcopilot.formulate.audit import audit_answer
+from optcopilot.formulate.audit import audit_answer, table_numbers
 from optcopilot.formulate.events import FailureKind
 from optcopilot.formulate.pipeline import formulate_and_solve
 from optcopilot.formulate.techniques import Techniques, excluded_sources
@@ -62,7 +62,7 @@ def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> E
     if formulation is not None and result is not None and result.objective is not None and outcome.attempts:
         answer = next((a.response for a in reversed(outcome.attempts)
                        if a.formulation_json == formulation.to_json(indent=None)), "")
-        rec.checks = audit_answer(formulation, problem.text, rec.examples, answer,
+        rec.checks = audit_answer(formulation, problem.text, rec.examples, answer, table_numbers(tables),
                                   legacy=Techniques.parse(cfg.techniques).legacy)
     prediction = None
     if result is not None:
