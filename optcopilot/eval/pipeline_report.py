@@ -99,18 +99,19 @@ def pipeline_summary(records: Sequence[EvalRecord]) -> dict[str, Any] | None:
     for r in recs:
         dropped.update(r.dropped_examples or {})
     secs = [r.seconds for r in recs]
+    second = second_opinion_figures(recs)
     return {
         "n": len(recs),
         "objective_correct": objective_right,
         "median_seconds": statistics.median(secs) if secs else None,
         "repairs": repair_figures([r.attempts for r in recs]),
-        "second_opinions": second_opinion_figures(recs),
         "accepted_audited": len(audited),
         "accepted_copied_example": sum(bool(c.get("copied_example")) for c in audited),
         "accepted_alien_numbers": sum(bool(c.get("alien_numbers")) for c in audited),
         "examples_dropped": dict(dropped),
         "problems_with_retrieved_examples": sum(any(not e.startswith("fixed") for e in (r.examples or []))
                                                 for r in recs),
+        **({"second_opinions": second} if second["asked"] else {}),  # runs before session 6 had none
     }
 
 
