@@ -109,7 +109,9 @@ def test_llm_failure_shows_an_error_not_a_crash(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("OPTCOPILOT_APP_LLM", f"scripted:{path}")
     at = run_example(start())
     assert any(e.startswith("No formulation:") for e in errors(at))
-    assert len([e for e in at.expander if e.label.startswith("Attempt")]) == 3
+    attempts = [e.label for e in at.expander if e.label.startswith("Attempt")]
+    # three answers of the greedy chain; the second opinion it asked for ran out of scripted answers
+    assert len(attempts) == 4 and "second-opinion" in attempts[3] and "LLMError" in attempts[3]
 
 
 def test_missing_script_shows_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
