@@ -29,8 +29,7 @@ def stats(recs):
                 inv=sum(r.category == Category.INVALID_IR for r in recs))
 def pct(a, n): return f"{a}/{n} = {100*a/n:.1f} %" if n else "–"
 lines = ["# OptiBench 150-problem sample: the new default pipeline vs the legacy one", "",
-         f"Problems finished by the new run: {len(ids)} of 150 (in the sample's id order; the run resumes with",
-         "`optcopilot eval optibench --limit 150 --sample stratified --no-cache --out runs/optibench-150-default`).",
+         f"Problems finished by the new run: {len(ids)} of 150 (in the sample's id order; an eval run resumes with its own command).",
          f"Both columns on exactly these problems; legacy = `{LEG}/`. Made by `python benchmarks/compare_with_legacy.py {NEW} --write`.", "",
          "| type | n | new: all keys | new: objective only | new: invalid_ir | legacy: all keys | legacy: objective only | legacy: invalid_ir |",
          "|---|---:|---:|---:|---:|---:|---:|---:|"]
