@@ -117,6 +117,13 @@ def _alternatives_lines(alt: Mapping[str, Any] | None) -> list[str]:
             "model (a modelling difference)."]
 
 
+def _throughput_line(mean_seconds: float | None) -> list[str]:
+    """Problems per hour of one process, from the mean time per problem (records of resumed runs included)."""
+    if not mean_seconds:
+        return []
+    return [f"- Throughput: {3600 / mean_seconds:.0f} problems per hour (one process, from the mean)"]
+
+
 def _calls_line(calls: Mapping[str, Any] | None) -> list[str]:
     """The LLM-call line of the cost section; says how many answers came from the response cache."""
     if not calls or not (calls.get("total") or calls.get("unrecorded_problems")):
@@ -167,6 +174,7 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
         f"- Tokens: {tok['total']} total ({tok['prompt']} prompt, {tok['completion']} completion), "
         f"{tok['mean_per_problem']} per problem",
         f"- Time: {sec['total']} s total, mean {sec['mean']} s, median {sec['median']} s, max {sec['max']} s",
+        *_throughput_line(sec.get("mean")),
         *_calls_line(s.get("llm_calls")),
         "",
         "## Reference keys",

@@ -49,6 +49,7 @@ def test_summarize_numbers() -> None:
     md = render_markdown(s)
     assert "**Accuracy: 2/5 = 40.0%**" in md and "| linear-table | 2 | 1 | 50.0% | 100.0% |" in md
     assert "1 of 6 reference keys could not be mapped" in md
+    assert "- Throughput: 1800 problems per hour" in md  # 2 s per problem
 
 
 def _run_dir(path: Path, records: list[dict[str, Any]], config: dict[str, Any]) -> Path:
