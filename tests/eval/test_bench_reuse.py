@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 
 from optcopilot.eval.store import append_json_line, read_records
+from tests.scripts import benchmark_script
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_pipeline_vs_direct.py"
 CONFIG = {"dataset": "optibench", "mode": "pipeline", "llm_spec": "local", "samples": 1, "time_limit": 60.0,
           "llm_timeout": 300.0, "rule": "optibench"}
 
 
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_pipeline_vs_direct", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("bench_pipeline_vs_direct")
 
 
 def old_run(path: Path, config: dict[str, object], ids: list[str]) -> Path:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 from optcopilot.eval.store import append_json_line
 from optcopilot.ir.model import Formulation
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "integrality_check.py"
+from tests.scripts import benchmark_script
 
 
 def script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("integrality_check", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("integrality_check")
 
 
 def bakery(domain: str) -> Formulation:
