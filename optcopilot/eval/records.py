@@ -92,6 +92,7 @@ class EvalRecord:
     dropped_examples: dict[str, int] = field(default_factory=dict)  # pipeline: bank entries removed, by rule
     checks: dict[str, bool] | None = None  # pipeline: trust audit of the accepted answer (formulate.audit)
     worker: dict[str, Any] | None = None  # --executor ray: the node, host and actor that produced the record
+    prefix_votes: dict[str, dict[str, Any]] | None = None  # pipeline, K samples: the graded vote of the first m
     schema: int = SCHEMA_VERSION
 
     @classmethod
@@ -130,7 +131,7 @@ class EvalRecord:
 
 
 _OMITTED_WHEN_NONE = frozenset({"llm_calls", "confidence", "code", "solver", "bound", "traceback",
-                                "reference_check", "equivalence", "checks", "worker"})
+                                "reference_check", "equivalence", "checks", "worker", "prefix_votes"})
 _OMITTED_WHEN_EMPTY = frozenset({"examples", "dropped_examples"})
 
 

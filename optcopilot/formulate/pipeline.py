@@ -8,6 +8,7 @@ uses (grammar, staged sections, retrieved examples, repairs, verifiers) is a `Te
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from optcopilot.formulate.prompts import (
     staged_messages,
     system_prompt,
 )
-from optcopilot.formulate.records import Attempt, Chain, Context, Outcome
+from optcopilot.formulate.records import Attempt, Chain, Context, Outcome, PrefixVote
 from optcopilot.formulate.tables import TableError, load_tables
 from optcopilot.formulate.techniques import Techniques
 from optcopilot.ir.model import Formulation
@@ -42,6 +43,7 @@ DEFAULT_MAX_TOKENS = 1536
 DSL_MAX_TOKENS = 1024  # legacy one-shot DSL answers run 100-400 tokens; a longer one is almost always a loop
 SAMPLE_TEMPERATURE = 0.7
 RETRIEVED_EXAMPLES = 2
+VOTE_PREFIXES = (3,)  # with K > 3 samples, also record what the first 3 alone would have answered
 
 
 def _quiet(_event: ProgressEvent) -> None:
@@ -103,7 +105,9 @@ def formulate_and_solve(text: str, backend: LLMBackend, *, tables: dict[str, str
     if isinstance(ctx, Outcome):
         return ctx
     chains, fatal = _run_chains(ctx, samples, do_solve=True)
-    return _finish(ctx, chains, fatal=fatal)
+    outcome = _finish(ctx, chains, fatal=fatal)
+    outcome.prefix_votes = _prefix_votes(ctx, chains, samples, fatal)
+    return outcome
 
 
 def formulate_only(text: str, backend: LLMBackend, *, tables: dict[str, str | Path] | None = None,
@@ -167,12 +171,15 @@ def _sample_chains(ctx: Context, run: ChainRunner, k: int, chains: list[Chain], 
 def _run_one(run: ChainRunner, ctx: Context, chain: Chain, temperature: float, seed: int | None, *,
              do_solve: bool, label: str) -> tuple[FailureKind, str] | None:
     """Run one chain; the LLM failure that stopped it, if any."""
+    start = time.monotonic()
     try:
         run(ctx, chain, temperature, seed, do_solve=do_solve, label=label)
     except LLMTimeout as exc:
         return FailureKind.LLM_TIMEOUT, f"LLM timeout: {exc}"
     except LLMError as exc:
         return FailureKind.LLM_ERROR, f"LLM error: {exc}"
+    finally:
+        chain.seconds = time.monotonic() - start
     return None
 
 
@@ -316,6 +323,21 @@ def _pick(chains: list[Chain]) -> tuple[Chain | None, float | None]:
     chosen = min(answered, key=lambda c: c.doubt)
     agree = [c for c in answered if same_value(float(c.result.objective), float(chosen.result.objective))]  # type: ignore[union-attr,arg-type]
     return chosen, len(agree) / len(answered)
+
+
+def _prefix_votes(ctx: Context, chains: list[Chain], samples: int,
+                  fatal: tuple[FailureKind, str] | None) -> dict[int, PrefixVote]:
+    """For K sampled chains, what each smaller vote in `VOTE_PREFIXES` answers: `_finish` of its first m
+    chains (with the run's LLM failure when it stopped the m-th chain, as a K = m run would have stopped)."""
+    if samples <= 1 or any(c.second_opinion for c in chains):
+        return {}
+    out: dict[int, PrefixVote] = {}
+    for m in VOTE_PREFIXES:
+        if m < samples and m <= len(chains):
+            sub = _finish(ctx, chains[:m], fatal=fatal if len(chains) == m else None)
+            out[m] = PrefixVote(m, sub.formulation, sub.result, sub.confidence, sub.error_kind,
+                                sum(c.seconds for c in chains[:m]))
+    return out
 
 
 def _finish(ctx: Context, chains: list[Chain], fatal: tuple[FailureKind, str] | None = None) -> Outcome:

@@ -62,6 +62,7 @@ class Outcome:
     error_kind: FailureKind | None = None
     examples: list[str] = field(default_factory=list)  # ids of the worked examples shown
     dropped_examples: dict[str, int] = field(default_factory=dict)  # bank entries removed, by rule
+    prefix_votes: dict[int, PrefixVote] = field(default_factory=dict)  # K samples: the vote of the first m < K
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +79,22 @@ class Outcome:
 
 
 @dataclass
+class PrefixVote:
+    """What a run with fewer samples would have answered: the vote of its first `samples` chains.
+
+    Sample i gets the same seed and prompt whatever K is, so a K = 5 run also holds the K = 3 answer
+    (the ablation reads both from one run). ``seconds``: the wall time of those chains.
+    """
+
+    samples: int
+    formulation: Formulation | None
+    result: Result | None
+    confidence: float | None
+    error_kind: FailureKind | None
+    seconds: float
+
+
+@dataclass
 class Chain:
     """One sample: its attempts and its chosen formulation/result."""
 
@@ -90,6 +107,7 @@ class Chain:
     doubt: int = 0  # telling verifier findings standing on the chosen answer (checks.TELLING)
     second_opinion: bool = False  # written from other worked examples because the first chain was in doubt
     interrupted: str | None = None  # the LLM failure that stopped a second opinion (not the run's failure)
+    seconds: float = 0.0  # wall time of the chain: its LLM calls, parsing, checks and solves
 
     @property
     def answered(self) -> bool:

@@ -10,14 +10,17 @@ from optcopilot.eval.equivalence_grading import grade_equivalence
 from optcopilot.eval.grading import check_alternative_optimum, grade
 from optcopilot.eval.keymap import Prediction
 from optcopilot.eval.modes.base import EvalMode
+from optcopilot.eval.pipeline_report import objective_right_of
 from optcopilot.eval.problems import Problem
 from optcopilot.eval.records import Category, EvalRecord, LLMCalls, Tokens
 from optcopilot.formulate.audit import audit_answer, table_numbers
 from optcopilot.formulate.events import FailureKind
 from optcopilot.formulate.pipeline import formulate_and_solve
+from optcopilot.formulate.records import PrefixVote
 from optcopilot.formulate.techniques import Techniques, excluded_sources
+from optcopilot.ir.model import Formulation
 from optcopilot.llm.base import LLMBackend, LLMError
-from optcopilot.solve.result import Termination
+from optcopilot.solve.result import Result, Termination
 
 _CATEGORY_OF_FAILURE = {FailureKind.LLM_TIMEOUT: Category.TIMEOUT, FailureKind.LLM_ERROR: Category.LLM_ERROR}
 
@@ -64,6 +67,18 @@ def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> E
                        if a.formulation_json == formulation.to_json(indent=None)), "")
         rec.checks = audit_answer(formulation, problem.text, rec.examples, answer, table_numbers(tables),
                                   legacy=Techniques.parse(cfg.techniques).legacy)
+    _grade_answer(rec, problem, cfg, formulation, result, outcome.error_kind)
+    if formulation is not None:
+        check_alternative_optimum(rec, problem, formulation, cfg.time_limit)
+    grade_equivalence(rec, problem, formulation, cfg.time_limit)
+    if outcome.prefix_votes:
+        rec.prefix_votes = {str(m): _graded_prefix(problem, cfg, vote) for m, vote in outcome.prefix_votes.items()}
+    return rec
+
+
+def _grade_answer(rec: EvalRecord, problem: Problem, cfg: EvalConfig, formulation: Formulation | None,
+                  result: Result | None, error_kind: FailureKind | None) -> None:
+    """Status, objective and values of `result` into `rec`, graded under the run's rule."""
     prediction = None
     if result is not None:
         rec.status = result.status
@@ -76,11 +91,16 @@ def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> E
             descriptions = {n: family.get(n.split("[", 1)[0], "") for n in result.variables}
             objective_description = formulation.objective.description
         prediction = Prediction(result.objective, dict(result.variables), descriptions, objective_description)
-    grade(rec, problem, prediction, MODE.rule_for(cfg), failure_category(outcome.error_kind, rec.status))
-    if formulation is not None:
-        check_alternative_optimum(rec, problem, formulation, cfg.time_limit)
-    grade_equivalence(rec, problem, formulation, cfg.time_limit)
-    return rec
+    grade(rec, problem, prediction, MODE.rule_for(cfg), failure_category(error_kind, rec.status))
+
+
+def _graded_prefix(problem: Problem, cfg: EvalConfig, vote: PrefixVote) -> dict[str, Any]:
+    """The answer a run with fewer samples would have given, graded like the record itself."""
+    sub = MODE.new_record(problem, cfg)
+    _grade_answer(sub, problem, cfg, vote.formulation, vote.result, vote.error_kind)
+    return {"samples": vote.samples, "category": sub.category.value,
+            "correct": bool(sub.verdict and sub.verdict.correct), "objective_right": objective_right_of(sub),
+            "objective": sub.objective, "confidence": vote.confidence, "seconds": round(vote.seconds, 3)}
 
 
 MODE = EvalMode("pipeline", "our pipeline: formulate in the IR, validate, solve, repair, vote", evaluate)
