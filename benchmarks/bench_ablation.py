@@ -70,7 +70,7 @@ def _summed(name: str, *, correct: list[bool], objective: list[bool], invalid_ir
                                             for a in atts) for atts in attempt_lists]) if n else 0.0,
             "new_tokens": statistics.fmean([sum(_new_tokens(a) for a in atts) for atts in attempt_lists]) if n else 0.0,
             "cached": cached, "repairs": rep["calls"], "repeated": rep["repeated"], "fixed": rep["fixed"],
-            "by_kind": rep["by_kind"], "copied": copied}
+            "by_kind": rep["by_kind"], "copied": copied, "audited": 0}
 
 
 def row(name: str, records: list[EvalRecord]) -> dict[str, Any]:
@@ -82,6 +82,7 @@ def row(name: str, records: list[EvalRecord]) -> dict[str, Any]:
                   cached=sum(r.llm_calls.cached for r in records if r.llm_calls is not None),
                   copied=sum(bool(r.checks and (r.checks.get("copied_example") or r.checks.get("alien_numbers")))
                              for r in records))
+    out["audited"] = sum(r.checks is not None for r in records)
     out["tokens"] = statistics.fmean([r.tokens.prompt + r.tokens.completion for r in records]) if records else 0.0
     return out
 
@@ -132,12 +133,15 @@ def _pct(a: int, n: int) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| config | n | accuracy | objective only | invalid_ir | median s | mean s | tokens/problem (not from the prompt cache) "
-            "| repairs repeating | repairs fixing | LLM calls from cache |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            "| repairs repeating | repairs fixing | LLM calls from cache | accepted copies or foreign numbers (of audited) |"
+            "\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     lines = [head]
     for r in rows:
+        audit = f"{r['copied']}/{r['audited']}" if r["audited"] else "-"
         lines.append(f"| {r['config']} | {r['n']} | {_pct(r['correct'], r['n'])} | {_pct(r['objective'], r['n'])} "
                      f"| {_pct(r['invalid_ir'], r['n'])} | {r['median_s']:.1f} | {r['mean_s']:.1f} | {r['tokens']:.0f} ({r['new_tokens']:.0f}) "
-                     f"| {_pct(r['repeated'], r['repairs'])} | {_pct(r['fixed'], r['repairs'])} | {r['cached']} |")
+                     f"| {_pct(r['repeated'], r['repairs'])} | {_pct(r['fixed'], r['repairs'])} | {r['cached']} "
+                     f"| {audit} |")
     return "\n".join(lines)
 
 
