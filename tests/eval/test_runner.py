@@ -46,6 +46,7 @@ class StubOutcome(SimpleNamespace):
 
     examples: tuple[str, ...] = ()  # no worked examples shown
     dropped_examples: tuple[tuple[str, int], ...] = ()
+    prefix_votes: tuple[tuple[int, Any], ...] = ()  # one sample: no smaller vote
 
     def to_dict(self) -> dict[str, Any]:
         return {"formulation": None, "attempts": [{"stage": "generate"}], "error": self.error}
@@ -170,6 +171,7 @@ out, delay = sys.argv[1], float(sys.argv[2])
 class Outcome(SimpleNamespace):
     examples = ()
     dropped_examples = ()
+    prefix_votes = ()
 
     def to_dict(self):
         return {"formulation": None, "attempts": [], "error": None}
