@@ -93,10 +93,13 @@ def formulate_and_solve(text: str, backend: LLMBackend, *, tables: dict[str, str
                         samples: int = 1, max_repairs: int = 2, solver: str = "auto", time_limit: float = 30.0,
                         llm_timeout: float = 300.0, progress: Progress | None = None,
                         surface: str = DEFAULT_SURFACE, max_tokens: int | None = None,
-                        techniques: Techniques | None = None, exclude_sources: Collection[str] = ()) -> Outcome:
+                        techniques: Techniques | None = None, exclude_sources: Collection[str] = (),
+                        prefix_votes: bool = False) -> Outcome:
     """Formulate `text` with the LLM, solve, repair on errors; with `samples>1` vote on the objective.
 
     `exclude_sources`: datasets whose bank entries must not be shown as worked examples (the one evaluated).
+    `prefix_votes`: also vote over the first 3 of K > 3 samples (the ablation's K = 3 row; an extra vote only
+    evaluations need).
     """
     ctx = _context_or_failure(text, backend, dict(
         tables=tables, surface=surface, max_repairs=max_repairs, solver=solver, time_limit=time_limit,
@@ -106,7 +109,8 @@ def formulate_and_solve(text: str, backend: LLMBackend, *, tables: dict[str, str
         return ctx
     chains, fatal = _run_chains(ctx, samples, do_solve=True)
     outcome = _finish(ctx, chains, fatal=fatal)
-    outcome.prefix_votes = _prefix_votes(ctx, chains, samples, fatal)
+    if prefix_votes:
+        outcome.prefix_votes = _prefix_votes(ctx, chains, samples, fatal)
     return outcome
 
 

@@ -106,7 +106,7 @@ def test_voting_majority_and_confidence() -> None:
 def test_five_samples_also_record_the_vote_of_their_first_three() -> None:
     # samples 1-3 vote 12 (two of three); samples 4 and 5 make x + y (4) the majority of five
     answers = [model(), model(obj="x + y"), model(obj="3*x + 2*y + 0"), model(obj="x + y"), model(obj="y + x")]
-    out = formulate_and_solve("p", ScriptedBackend(answers), samples=5)
+    out = formulate_and_solve("p", ScriptedBackend(answers), samples=5, prefix_votes=True)
     assert out.result is not None and out.result.objective == pytest.approx(4.0)
     assert list(out.prefix_votes) == [3]
     three = out.prefix_votes[3]
@@ -116,7 +116,7 @@ def test_five_samples_also_record_the_vote_of_their_first_three() -> None:
 
 def test_prefix_vote_keeps_the_llm_failure_that_stopped_its_last_chain() -> None:
     answers: list[Any] = [model(cap="x + y <= -1"), model(cap="x + y <= -2"), {"timeout": True}]
-    out = formulate_and_solve("p", ScriptedBackend(answers), samples=5, max_repairs=0)
+    out = formulate_and_solve("p", ScriptedBackend(answers), samples=5, max_repairs=0, prefix_votes=True)
     three = out.prefix_votes[3]
     assert three.error_kind is not None and three.error_kind.value == "llm_timeout"  # as a K = 3 run ends
     assert three.result is None or three.result.objective is None
@@ -124,7 +124,9 @@ def test_prefix_vote_keeps_the_llm_failure_that_stopped_its_last_chain() -> None
 
 def test_no_prefix_vote_for_one_or_three_samples() -> None:
     assert formulate_and_solve("p", ScriptedBackend([model()])).prefix_votes == {}
-    assert formulate_and_solve("p", ScriptedBackend([model()] * 3), samples=3).prefix_votes == {}
+    assert formulate_and_solve("p", ScriptedBackend([model()] * 3), samples=3, prefix_votes=True).prefix_votes == {}
+    five = [model()] * 5  # not asked for (the CLI): no extra vote
+    assert formulate_and_solve("p", ScriptedBackend(five), samples=5).prefix_votes == {}
 
 
 def test_group_by_objective() -> None:

@@ -53,7 +53,7 @@ def evaluate(problem: Problem, cfg: EvalConfig, backend: LLMBackend | None) -> E
     outcome = formulate_and_solve(problem.text, backend, tables=tables or None, samples=cfg.samples,
                                   time_limit=cfg.time_limit, llm_timeout=cfg.llm_timeout,
                                   techniques=Techniques.parse(cfg.techniques),
-                                  exclude_sources=excluded_sources(cfg.dataset))
+                                  exclude_sources=excluded_sources(cfg.dataset), prefix_votes=cfg.samples > 1)
     data = outcome.to_dict()
     rec.formulation = data.get("formulation")
     rec.attempts = list(data.get("attempts", []))
