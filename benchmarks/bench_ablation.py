@@ -9,8 +9,9 @@ records:
     python benchmarks/bench_ablation.py --out runs/ablation --summarize                           # table only
 
 Configurations (cumulative, as the accuracy issue lists them): `legacy` (the one-shot DSL pipeline before this
-work), `+grammar`, `+staged`, `+retrieval`, `+repairs`, `+verifiers`, `+second-opinion` (= the default), and the
-default with K = 3 and K = 5 samples voting (a second opinion is only asked of a single greedy chain). Sample i
+work), `+grammar`, `+staged`, `+retrieval`, `+repairs`, `+verifiers`, `+second-opinion`, `+compact+single-example`
+(answers without descriptions and generic constraint names, one retrieved example per chain: the fast
+configuration), and `+second-opinion` with K = 3 and K = 5 samples voting (a second opinion is only asked of a single greedy chain). Sample i
 gets the same seed and prompt whatever K is, so a K = 5 run records what its first three samples vote too: when
 K = 3 was not run itself, its row is that vote (named "K=3 (first 3 of K=5)"). Every row counts only the
 problems of the sample (`--dataset`, `--n`), so records read with `--from` from a larger run are cut to it.
@@ -33,6 +34,7 @@ from optcopilot.eval.pipeline_report import objective_right_of, repair_figures
 from optcopilot.eval.records import Category, EvalRecord
 from optcopilot.eval.store import read_records, unique_records
 
+_ACCURATE = "grammar+staged+retrieval+repairs+verifiers+second_opinion"
 CONFIGS: dict[str, tuple[str, int]] = {
     "legacy": ("legacy", 1),
     "+grammar": ("grammar", 1),
@@ -40,9 +42,10 @@ CONFIGS: dict[str, tuple[str, int]] = {
     "+retrieval": ("grammar+staged+retrieval", 1),
     "+repairs": ("grammar+staged+retrieval+repairs", 1),
     "+verifiers": ("grammar+staged+retrieval+repairs+verifiers", 1),
-    "+second-opinion": ("default", 1),
-    "K=3": ("default", 3),
-    "K=5": ("default", 5),
+    "+second-opinion": (_ACCURATE, 1),
+    "+compact+single-example": (_ACCURATE + "+compact+single_example", 1),
+    "K=3": (_ACCURATE, 3),
+    "K=5": (_ACCURATE, 5),
 }
 
 

@@ -18,6 +18,7 @@ from optcopilot.cli.output import print_attempts, print_formulation
 from optcopilot.formulate.events import FailureKind, ProgressEvent
 from optcopilot.formulate.pipeline import DEFAULT_SURFACE, Outcome, formulate_and_solve, formulate_only
 from optcopilot.formulate.prompts import SURFACES
+from optcopilot.formulate.techniques import Techniques
 from optcopilot.ir.model import Formulation
 from optcopilot.llm.base import LLMBackend, LLMError
 
@@ -49,7 +50,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--llm-timeout", type=positive_seconds, default=None, help="seconds per LLM call (default 300)")
     p.add_argument("-o", "--output", default=None, help="write the IR JSON here")
     p.add_argument("--no-cache", action="store_true", help=NO_CACHE_HELP)
+    add_techniques_option(p)
     p.set_defaults(func=run)
+
+
+TECHNIQUES_HELP = ("accuracy techniques: default, fast (shorter prompts and answers), accurate (two worked examples, "
+                   "described variables: slower), legacy, or a +-list")
+
+
+def add_techniques_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--techniques", default="default", help=TECHNIQUES_HELP)
+
+
+def techniques_of(args: argparse.Namespace) -> Techniques:
+    """The `--techniques` value, or UsageError."""
+    try:
+        return Techniques.parse(getattr(args, "techniques", None) or "default")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def read_problem(path: str | Path) -> str:
@@ -121,6 +139,7 @@ def run_pipeline(args: argparse.Namespace, *, solve: bool) -> Outcome:
     if max_repairs is None or max_repairs < 0:
         raise UsageError("--max-repairs must be 0 or more")
     timeout = llm_timeout(args)
+    techniques = techniques_of(args)
     check_llm_spec(getattr(args, "llm", None))
     check_fits_context(text, getattr(args, "llm", None),
                        extra_chars=sum(Path(t).stat().st_size for t in tables.values()))
@@ -134,9 +153,9 @@ def run_pipeline(args: argparse.Namespace, *, solve: bool) -> Outcome:
             return formulate_and_solve(text, backend, tables=tables, samples=samples, max_repairs=max_repairs,
                                        solver=getattr(args, "solver", "auto"),
                                        time_limit=getattr(args, "time_limit", 30.0), progress=progress,
-                                       surface=surface, llm_timeout=timeout)
+                                       surface=surface, llm_timeout=timeout, techniques=techniques)
         return formulate_only(text, backend, tables=tables, max_repairs=max_repairs, progress=progress,
-                              surface=surface, llm_timeout=timeout)
+                              surface=surface, llm_timeout=timeout, techniques=techniques)
 
 
 def run(args: argparse.Namespace) -> int:

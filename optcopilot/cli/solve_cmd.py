@@ -15,7 +15,7 @@ from optcopilot.cli.common import (
     is_model_file,
     load_model_file,
 )
-from optcopilot.cli.formulate_cmd import exit_after_local_timeout, run_pipeline
+from optcopilot.cli.formulate_cmd import add_techniques_option, exit_after_local_timeout, run_pipeline
 from optcopilot.cli.guards import check_solver_name, positive_seconds, write_after_answer
 from optcopilot.cli.output import (
     EMIT_CHOICES,
@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="seconds per LLM call (default: env OPTCOPILOT_LLM_TIMEOUT or 300)")
     p.add_argument("--surface", choices=("dsl", "json"), default=None,
                    help="what the LLM writes: the restricted DSL (default) or the JSON IR")
+    add_techniques_option(p)
     p.set_defaults(func=run)
 
 

@@ -56,7 +56,7 @@ def _write(ctx: Context, messages: list[dict[str, str]], prefix: str | None, tem
            seed: int | None, avoid_repeats: bool = False) -> _Written:
     if _staged(ctx):
         staged = write_staged(ctx.backend, messages, temperature=temperature, seed=seed, timeout=ctx.llm_timeout,
-                              prefix=prefix, avoid_repeats=avoid_repeats)
+                              prefix=prefix, avoid_repeats=avoid_repeats, compact=ctx.techniques.compact)
         cut = not staged.complete and bool(staged.responses)
         return _Written(staged.text, staged.responses, cut)
     grammar = whole_answer_grammar() if ctx.techniques.grammar else None

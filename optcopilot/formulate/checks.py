@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from optcopilot.formulate.sections import default_description
 from optcopilot.ir.model import Formulation, VarDef
 
 _NUMBER = re.compile(r"(?<![A-Za-z_\d.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(\s*%|\s*percent)?")
@@ -468,7 +469,8 @@ def check_counts(f: Formulation) -> list[Finding]:
     right (OptiBench 150, NL4Opt 60) but changed 10 of the 43 NLP4LP reference optima whose descriptions count
     things (servings, batches): NLP4LP models those as continuous.
     """
-    names = [v.name for v in f.variables if v.domain == "continuous" and is_count(v.description or "")]
+    names = [v.name for v in f.variables
+             if v.domain == "continuous" and is_count(v.description or default_description(v.name))]
     if not names:
         return []
     return [Finding("continuous-count", "These variables count whole things but are continuous: "

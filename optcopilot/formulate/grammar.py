@@ -162,8 +162,10 @@ def parameters_grammar(declared: Declared) -> str:
     return body + rules + _COMMON_RULES
 
 
-def variables_grammar(declared: Declared) -> str:
-    """`name = var([Sets,] [integer|binary|continuous], [lb=..,] [ub=..,] [desc="..."])`, then the objective header."""
+def variables_grammar(declared: Declared, describe: bool = True) -> str:
+    """`name = var([Sets,] [integer|binary|continuous], [lb=..,] [ub=..,] desc="...")`, then the objective header.
+
+    Without `describe` (the compact surface) a variable has no description."""
     sets = ""
     if declared.sets:
         sets = '(setname ", ")*'
@@ -171,7 +173,8 @@ def variables_grammar(declared: Declared) -> str:
     bound = "(num | " + " | ".join(lit(n) for n in scalars) + ")" if scalars else "num"
     body = _rule("root", f"vline+ {lit(header('objective'))}")
     body += _rule("vline", f'newname " = var(" {sets} ("integer" | "binary" | "continuous")'
-                  f' (", lb=" ({bound} | "None"))? (", ub=" {bound})? ", desc=\\"" text "\\")\\n"')
+                  f' (", lb=" ({bound} | "None"))? (", ub=" {bound})?'
+                  + (' ", desc=\\"" text "\\")\\n"' if describe else ' ")\\n"'))
     if declared.sets:
         body += _rule("setname", _alt(sorted(declared.sets)))
     return body + _COMMON_RULES

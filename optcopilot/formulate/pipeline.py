@@ -42,12 +42,17 @@ DEFAULT_SURFACE = "dsl"
 DEFAULT_MAX_TOKENS = 1536
 DSL_MAX_TOKENS = 1024  # legacy one-shot DSL answers run 100-400 tokens; a longer one is almost always a loop
 SAMPLE_TEMPERATURE = 0.7
-RETRIEVED_EXAMPLES = 2
+RETRIEVED_EXAMPLES = 2  # per chain; one with `Techniques.single_example`
 VOTE_PREFIXES = (3,)  # with K > 3 samples, also record what the first 3 alone would have answered
 
 
 def _quiet(_event: ProgressEvent) -> None:
     return None
+
+
+def examples_per_chain(techniques: Techniques) -> int:
+    """How many retrieved worked examples one chain is shown."""
+    return 1 if techniques.single_example else RETRIEVED_EXAMPLES
 
 
 def _context(text: str, backend: LLMBackend, tables: dict[str, str | Path] | None, surface: str,
@@ -68,12 +73,12 @@ def _context(text: str, backend: LLMBackend, tables: dict[str, str | Path] | Non
     else:
         examples, ids, dropped = list(FIXED_STAGED_EXAMPLES), ["fixed-bakery", "fixed-transport"], {}
         if techniques.retrieval:
-            found = retrieve(text, RETRIEVED_EXAMPLES, exclude_sources=frozenset(exclude_sources))
+            found = retrieve(text, examples_per_chain(techniques), exclude_sources=frozenset(exclude_sources))
             if found.examples:
                 examples = [(e.text, e.answer) for e in found.examples]
                 ids = [e.id for e in found.examples]
             dropped = found.dropped
-        base = staged_messages(text, examples, data.describe())
+        base = staged_messages(text, examples, data.describe(), compact=techniques.compact)
     if max_tokens is None:
         max_tokens = DSL_MAX_TOKENS if surface == "dsl" else DEFAULT_MAX_TOKENS
     return Context(backend, text, surface, data, base, max(0, max_repairs), solver, time_limit, llm_timeout,
@@ -197,12 +202,14 @@ def _second_context(ctx: Context) -> Context | None:
     """The same run with the next worked examples of the bank (those after the ones already shown)."""
     if not ctx.techniques.retrieval:
         return None
-    found = retrieve(ctx.text, len(ctx.example_ids) + RETRIEVED_EXAMPLES, exclude_sources=ctx.exclude_sources)
+    wanted = len(ctx.example_ids) + examples_per_chain(ctx.techniques)
+    found = retrieve(ctx.text, wanted, exclude_sources=ctx.exclude_sources)
     fresh = [e for e in found.examples if e.id not in ctx.example_ids]
     if not fresh:
         return None
     examples = [(e.text, e.answer) for e in fresh]
-    return replace(ctx, base=staged_messages(ctx.text, examples, ctx.data.describe()), examples=examples,
+    base = staged_messages(ctx.text, examples, ctx.data.describe(), compact=ctx.techniques.compact)
+    return replace(ctx, base=base, examples=examples,
                    example_ids=[e.id for e in fresh])
 
 

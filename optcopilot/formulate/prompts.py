@@ -8,6 +8,7 @@ cache can reuse it; the problem text always comes last.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from optcopilot.ir.model import Formulation
@@ -245,12 +246,27 @@ for s in S:
 ```"""
 FIXED_STAGED_EXAMPLES: list[tuple[str, str]] = [(_EX1_TEXT, _EX1_STAGED), (_EX2_TEXT, _EX2_STAGED)]
 
+# the compact surface (`Techniques.compact`): no descriptions, no generic constraint names
+STAGED_RULES_COMPACT = (STAGED_RULES
+                        .replace('x = var(I, integer, desc="...")', "x = var(I, integer)")
+                        .replace('subject_to(lhs <= rhs, name="...")', "subject_to(lhs <= rhs)")
+                        .replace("- Every variable gets a desc= in the problem's words.\n", ""))
+_DESC = re.compile(r', desc="[^"\n]*"')
+_GENERIC_NAME = re.compile(r', name="c\d+"')
 
-def staged_messages(text: str, examples: list[tuple[str, str]], data_lines: str = "") -> list[dict[str, str]]:
+
+def compact_answer(answer: str) -> str:
+    """A worked example's answer without variable descriptions and generic constraint names (`name="c3"`)."""
+    return _GENERIC_NAME.sub("", _DESC.sub("", answer))
+
+
+def staged_messages(text: str, examples: list[tuple[str, str]], data_lines: str = "",
+                    compact: bool = False) -> list[dict[str, str]]:
     """System rules (fixed, so the prompt cache reuses them), worked examples as turns, then the problem."""
-    messages = [{"role": "system", "content": STAGED_RULES}]
+    messages = [{"role": "system", "content": STAGED_RULES_COMPACT if compact else STAGED_RULES}]
     for problem, answer in examples:
-        messages += [{"role": "user", "content": problem}, {"role": "assistant", "content": answer}]
+        messages += [{"role": "user", "content": problem},
+                     {"role": "assistant", "content": compact_answer(answer) if compact else answer}]
     messages.append({"role": "user", "content": problem_message(text, data_lines)})
     return messages
 

@@ -53,14 +53,14 @@ class StagedAnswer:
         return bool(self.responses) and all(r.cached for r in self.responses)
 
 
-def section_grammar(section: str, declared: Declared) -> str:
+def section_grammar(section: str, declared: Declared, compact: bool = False) -> str:
     """The grammar that writes `section` (ending with the next section's header or the closing fence)."""
     if section == "sets":
         return sets_grammar()
     if section == "parameters":
         return parameters_grammar(declared)
     if section == "variables":
-        return variables_grammar(declared)
+        return variables_grammar(declared, describe=not compact)
     if section == "objective":
         return objective_grammar(declared)
     return constraints_grammar(declared)
@@ -86,11 +86,13 @@ def kept_prefix(answer: str, section: str) -> str:
 
 
 def write_staged(backend: LLMBackend, messages: list[Message], *, temperature: float, seed: int | None,
-                 timeout: float, prefix: str | None = None, avoid_repeats: bool = False) -> StagedAnswer:
+                 timeout: float, prefix: str | None = None, avoid_repeats: bool = False,
+                 compact: bool = False) -> StagedAnswer:
     """Write the answer section by section after `messages`, continuing `prefix` (default: from the start).
 
     ``avoid_repeats``: ask the backend (where it can: ``avoids_repeats``) to penalize long runs of text already
-    in the context, so that an answer the model keeps repeating comes out different.
+    in the context, so that an answer the model keeps repeating comes out different. ``compact``: variables
+    without descriptions (`Techniques.compact`).
     """
     extra = {"avoid_repeats": True} if avoid_repeats and getattr(backend, "avoids_repeats", False) else {}
     answer = prefix if prefix is not None else FENCE_OPEN + header(SECTIONS[0])
@@ -100,7 +102,7 @@ def write_staged(backend: LLMBackend, messages: list[Message], *, temperature: f
         remaining = timeout - (time.monotonic() - start)
         if remaining <= 0:
             raise LLMTimeout(f"the model did not finish the {section} section within {timeout:g} s")
-        grammar = section_grammar(section, declared_so_far(answer))
+        grammar = section_grammar(section, declared_so_far(answer), compact)
         response = backend.chat([*messages, {"role": "assistant", "content": answer}], grammar=grammar,
                                 temperature=temperature, max_tokens=STAGE_MAX_TOKENS[section], seed=seed,
                                 timeout=remaining, **extra)

@@ -136,3 +136,25 @@ def test_no_cache_flag_reaches_the_backend_factory(tmp_path: Path, capsys: pytes
     assert main([command, _problem(tmp_path), "--llm", f"local:{model}", "--json"]) == 0
     assert seen == [False, True]
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("command", ["solve", "formulate"])
+def test_techniques_option_reaches_the_pipeline(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    import optcopilot.cli.formulate_cmd as cmd
+    from optcopilot.formulate.techniques import Techniques
+
+    seen: list[Techniques | None] = []
+    real = cmd.formulate_and_solve if command == "solve" else cmd.formulate_only
+
+    def spy(*args: object, techniques: Techniques | None = None, **kwargs: object) -> object:
+        seen.append(techniques)
+        return real(*args, techniques=techniques, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cmd, "formulate_and_solve" if command == "solve" else "formulate_only", spy)
+    script = _script(tmp_path, [DSL_ANSWER])
+    assert main([command, _problem(tmp_path), "--llm", script, "--techniques", "accurate", "--json"]) == 0
+    assert main([command, _problem(tmp_path), "--llm", script, "--techniques", "fast", "--json"]) == 0
+    assert seen == [Techniques.parse("accurate"), Techniques(compact=True, single_example=True)]
+    assert main([command, _problem(tmp_path), "--llm", script, "--techniques", "speedy"]) == 2
+    assert "unknown technique" in capsys.readouterr().err

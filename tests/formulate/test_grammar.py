@@ -18,7 +18,7 @@ from optcopilot.formulate.grammar import (
     variables_grammar,
     whole_answer_grammar,
 )
-from optcopilot.formulate.prompts import FIXED_STAGED_EXAMPLES
+from optcopilot.formulate.prompts import FIXED_STAGED_EXAMPLES, compact_answer
 from optcopilot.formulate.staged import declared_so_far, section_grammar
 from tests.formulate.gbnf import matches
 
@@ -51,6 +51,8 @@ def test_each_section_grammar_accepts_every_shown_answer(index: int) -> None:
     for section, text, before in sections_of(answer):
         assert matches(section_grammar(section, declared_so_far(before)), text), (section, text[:200])
     assert matches(whole_answer_grammar(), answer)
+    for section, text, before in sections_of(compact_answer(answer)):  # the compact surface shows them so
+        assert matches(section_grammar(section, declared_so_far(before), compact=True), text), (section, text[:200])
 
 
 SETS = Declared(sets={"P": 2, "R": 3}, params={"profit": 1, "use": 2, "cap": 1, "budget": 0},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -9,7 +10,12 @@ import pytest
 from optcopilot.formulate.events import FailureKind, ProgressEvent, Stage
 from optcopilot.formulate.grammar import FENCE_CLOSE, SECTIONS, header
 from optcopilot.formulate.pipeline import Techniques, formulate_and_solve
-from optcopilot.formulate.prompts import FIXED_STAGED_EXAMPLES
+from optcopilot.formulate.prompts import (
+    FIXED_STAGED_EXAMPLES,
+    STAGED_RULES,
+    STAGED_RULES_COMPACT,
+    compact_answer,
+)
 from optcopilot.llm import ScriptedBackend
 from optcopilot.llm.base import Message
 
@@ -263,3 +269,47 @@ def test_when_both_opinions_fail_the_one_that_reached_the_solver_is_reported() -
     out = formulate_and_solve(TEXT, backend, max_repairs=0)
     assert out.error_kind == FailureKind.INFEASIBLE and out.formulation is not None
     assert [a.stage for a in out.attempts] == ["generate", "second-opinion"]
+
+
+COMPACT = GOOD.replace(', desc="number of chairs"', "").replace(', desc="number of tables"', "")
+LEAN = Techniques.parse("default+compact+single_example")
+
+
+def test_default_plus_switches_turns_them_on_over_the_default() -> None:
+    assert Techniques(compact=True, single_example=True) == LEAN == Techniques.parse("fast")
+    assert Techniques.parse("default") == Techniques() and not Techniques().compact
+    with pytest.raises(ValueError, match="unknown technique"):
+        Techniques.parse("default+speed")
+
+
+def test_compact_shows_one_example_without_descriptions_and_writes_none() -> None:
+    backend = continuing(lambda _m: COMPACT)
+    out = formulate_and_solve(TEXT, backend, techniques=LEAN)
+    assert out.result is not None and out.result.objective == pytest.approx(1900.0)
+    assert len(out.examples) == 1
+    messages = backend.calls[0].messages
+    assert messages[0]["content"] == STAGED_RULES_COMPACT and "desc=" not in messages[0]["content"]
+    shown = messages[2]["content"]  # the one worked example's answer
+    assert messages[2]["role"] == "assistant" and "var(" in shown
+    assert "desc=" not in shown and not re.search(r'name="c\d+"', shown)
+    variables_call = backend.calls[2]
+    assert "var(" in variables_call.grammar and "desc=" not in variables_call.grammar
+
+
+def test_the_default_shows_two_examples_with_descriptions() -> None:
+    backend = continuing(lambda _m: GOOD)
+    out = formulate_and_solve(TEXT, backend)
+    assert len(out.examples) == 2
+    assert backend.calls[0].messages[0]["content"] == STAGED_RULES and "desc=" in backend.calls[2].grammar
+
+
+def test_compact_answer_drops_descriptions_and_generic_names_only() -> None:
+    answer = 'x = var(integer, desc="number of vans")\nsubject_to(x <= 3, name="c12")\nsubject_to(x >= 1, name="vans")'
+    assert compact_answer(answer) == 'x = var(integer)\nsubject_to(x <= 3)\nsubject_to(x >= 1, name="vans")'
+
+
+def test_without_descriptions_a_continuous_count_is_found_from_its_name() -> None:
+    counted = COMPACT.replace("var(integer)", "var(continuous)").replace("chairs", "NumberOfChairs")
+    backend = continuing(lambda _m: counted)
+    out = formulate_and_solve(TEXT, backend, techniques=LEAN)
+    assert "continuous-count" in out.attempts[0].findings
