@@ -1,6 +1,6 @@
 """Where the time of `optcopilot solve problem.txt` goes, phase by phase, with the embedded model.
 
-    python benchmarks/bench_latency.py [--runs 5] [--problems examples|optibench|all] [--situations new,repeat]
+    python benchmarks/bench_latency.py [--runs 5] [--problems examples|optibench|all] [--situations new,repeat] [--techniques fast]
 
 Situations (always without the response cache, `--no-cache`):
 - ``first``: a first run on a machine: an empty cache dir, so the model parts are joined and no prompt-prefix
@@ -33,6 +33,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = ["production.txt", "diet.txt", "knapsack.txt", "fence.txt"]
 OPTIBENCH_IDS = ["optibench:3", "optibench:116", "optibench:300"]  # one per type present early in the sample
+TECHNIQUES = "default"  # `--techniques` of the solve command (e.g. fast)
 PHASES = ["startup", "model_load", "prompt", "generation", "llm_other", "pipeline_other", "printing", "total"]
 
 
@@ -94,7 +95,7 @@ def _solve_in_this_process(problem: Path, backend: Recording) -> dict[str, float
     solve_cmd.print_human = timed(print_human, "printing")  # type: ignore[assignment]
     out = io.StringIO()
     with redirect_stdout(out):
-        code = main(["solve", str(problem), "--no-cache"])
+        code = main(["solve", str(problem), "--no-cache", "--techniques", TECHNIQUES])
     phases = _phases(backend.responses[before:], spent["pipeline"])
     return {**phases, "printing": spent["printing"], "exit": code}
 
@@ -132,7 +133,7 @@ def run_new_process(problem: Path, env: dict[str, str], tmp: Path) -> dict[str, 
     result = tmp / "child.json"
     started = time.time()
     code = [sys.executable, str(Path(__file__).resolve()), "--child", str(problem), "--result", str(result),
-            "--started", repr(started)]
+            "--started", repr(started), "--techniques", TECHNIQUES]
     subprocess.run(code, env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     measured = json.loads(result.read_text())
     measured["total"] = time.time() - started
@@ -188,10 +189,13 @@ def main() -> None:
     parser.add_argument("--only", default=None, help="comma-separated file names to keep (e.g. production.txt)")
     parser.add_argument("--situations", default="new,repeat", help="comma-separated: first,new,repeat")
     parser.add_argument("--json", default=None, help="write every measurement to this file")
+    parser.add_argument("--techniques", default="default", help="the solve command's --techniques (e.g. fast)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--result", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--started", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global TECHNIQUES
+    TECHNIQUES = args.techniques
     if args.child:
         child(Path(args.child), Path(args.result), args.started)
         return
