@@ -20,6 +20,7 @@ from optcopilot.eval.datasets import list_datasets, load_dataset
 from optcopilot.examples import EXAMPLES_DIR
 from optcopilot.formulate.events import ProgressEvent, Stage
 from optcopilot.formulate.pipeline import Outcome, formulate_and_solve
+from optcopilot.formulate.techniques import Techniques
 from optcopilot.io.data_dir import DatasetError, resolve_data_dir
 from optcopilot.io.model_files import MODEL_SUFFIXES, InputFileError, load_model_file
 from optcopilot.ir.errors import FormulationError
@@ -379,11 +380,16 @@ def mapping_rows(mapping: dict[str, Any], limit: int = 200) -> list[dict[str, st
 
 
 # ------------------------------------------------------------------------------------------------ formulating
+TECHNIQUE_CHOICES = {"accurate (default)": "default", "fast": "fast"}  # label → `Techniques.parse` name
+
+
 def formulate(text: str, backend: LLMBackend, *, tables: dict[str, str] | None, samples: int, solver: str,
-              time_limit: float, progress: Callable[[ProgressEvent], None], llm_timeout: float = 300.0) -> Outcome:
+              time_limit: float, progress: Callable[[ProgressEvent], None], llm_timeout: float = 300.0,
+              techniques: str = "default") -> Outcome:
     """Run the formulate-and-solve pipeline (returns its Outcome)."""
     return formulate_and_solve(text, backend, tables=dict(tables or {}) or None, samples=samples, solver=solver,
-                               time_limit=time_limit, llm_timeout=llm_timeout, progress=progress)
+                               time_limit=time_limit, llm_timeout=llm_timeout, progress=progress,
+                               techniques=Techniques.parse(techniques))
 
 
 STAGE_LABELS = {Stage.WRITING: "formulating", Stage.REPAIRING: "repairing", Stage.CHECKING: "validating",

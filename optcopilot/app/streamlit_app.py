@@ -90,11 +90,14 @@ def sidebar() -> dict[str, Any]:
                              help="local | local:/path.gguf | openai:MODEL | hf:PATH | scripted:/path.json")
     solver = sb.selectbox("Solver", logic.SOLVER_CHOICES, key="solver")
     samples = int(sb.number_input("Samples (vote over K formulations)", 1, 9, 1, key="samples"))
+    techniques = sb.radio("Formulation", list(logic.TECHNIQUE_CHOICES), key="techniques",
+                          help="accurate: two worked examples, described variables; fast: ~40 % less time, "
+                               "a few points less accurate (README, NL4Opt section)")
     time_limit = float(sb.number_input("Solver time limit (s)", 1.0, 3600.0, 30.0, step=5.0, key="time_limit"))
     llm_timeout = float(sb.number_input("LLM timeout per call (s)", 10.0, 7200.0, logic.default_llm_timeout(),
                                         step=30.0, key="llm_timeout"))
     return {"spec": spec.strip(), "llm_timeout": llm_timeout, "base_url": base_url.strip(), "api_key": api_key.strip(), "solver": solver,
-            "samples": samples, "time_limit": time_limit}
+            "samples": samples, "time_limit": time_limit, "techniques": logic.TECHNIQUE_CHOICES[techniques]}
 
 
 @st.cache_resource(show_spinner="Loading the language model…")
@@ -225,7 +228,8 @@ def run_pipeline(text: str, tables: dict[str, str], settings: dict[str, Any]) ->
             backend = get_backend(settings)
             outcome = logic.formulate(text, backend, tables=tables, samples=settings["samples"],
                                       solver=settings["solver"], time_limit=settings["time_limit"],
-                                      llm_timeout=settings["llm_timeout"], progress=progress)
+                                      llm_timeout=settings["llm_timeout"], progress=progress,
+                                      techniques=settings["techniques"])
         except Exception as exc:  # LLM setup errors and the like: a message, not a traceback
             status.update(label="Failed", state="error")
             st.session_state["run_error"] = f"{type(exc).__name__}: {exc}"

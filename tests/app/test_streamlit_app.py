@@ -182,3 +182,24 @@ def test_infeasible_model_explains_the_conflict():
     assert infeasible
     assert "min_tables" in infeasible[0] or "no irreducible" in infeasible[0]
 
+
+
+@needs_pipeline
+def test_the_fast_choice_reaches_the_pipeline(scripted_llm, monkeypatch: pytest.MonkeyPatch):
+    from optcopilot.app import logic
+    from optcopilot.formulate.techniques import Techniques
+
+    seen: list[Techniques | None] = []
+    real = logic.formulate_and_solve
+
+    def spy(*args, techniques=None, **kwargs):
+        seen.append(techniques)
+        return real(*args, techniques=techniques, **kwargs)
+
+    monkeypatch.setattr(logic, "formulate_and_solve", spy)
+    at = start()
+    assert at.sidebar.radio(key="techniques").value == "accurate (default)"
+    at.sidebar.radio(key="techniques").set_value("fast").run()
+    at = run_example(at)
+    assert float(objective(at)) == pytest.approx(PRODUCTION_OPTIMUM)
+    assert seen == [Techniques.parse("fast")]
