@@ -60,22 +60,19 @@ class Techniques:
             return replace(cls(), **PRESETS[text])
         names = {f.name for f in fields(cls)} - {"legacy"}
         if text.startswith("default+"):
-            extra = set(text.removeprefix("default+").split("+"))
-            bad = extra - names
-            if bad:
-                raise ValueError(f"unknown technique(s) {', '.join(sorted(bad))}; choose from {', '.join(sorted(names))}")
-            return replace(cls(), **{n: True for n in extra})
+            return replace(cls(), **dict.fromkeys(_known(text.removeprefix("default+").split("+"), names), True))
         if text.startswith("default-"):
-            off = set(text.removeprefix("default-").split("-"))
-            bad = off - names
-            if bad:
-                raise ValueError(f"unknown technique(s) {', '.join(sorted(bad))}; choose from {', '.join(sorted(names))}")
-            return cls(**{n: n not in off for n in names})
-        on = {t for t in text.split("+") if t and t != "plain"}
-        bad = on - names
-        if bad:
-            raise ValueError(f"unknown technique(s) {', '.join(sorted(bad))}; choose from {', '.join(sorted(names))}")
+            return replace(cls(), **dict.fromkeys(_known(text.removeprefix("default-").split("-"), names), False))
+        on = _known([t for t in text.split("+") if t and t != "plain"], names)
         return cls(**{n: n in on for n in names})
+
+
+def _known(given: list[str], names: set[str]) -> set[str]:
+    """`given` as a set, or ValueError naming the unknown ones."""
+    bad = set(given) - names
+    if bad:
+        raise ValueError(f"unknown technique(s) {', '.join(sorted(bad))}; choose from {', '.join(sorted(names))}")
+    return set(given)
 
 
 # named configurations over the default (`Techniques.parse`)

@@ -313,3 +313,9 @@ def test_without_descriptions_a_continuous_count_is_found_from_its_name() -> Non
     backend = continuing(lambda _m: counted)
     out = formulate_and_solve(TEXT, backend, techniques=LEAN)
     assert "continuous-count" in out.attempts[0].findings
+
+
+def test_default_minus_a_switch_changes_only_that_switch() -> None:
+    assert Techniques.parse("default-verifiers") == Techniques(verifiers=False)
+    assert Techniques.parse("grammar+staged") == Techniques(retrieval=False, repairs=False, verifiers=False,
+                                                            second_opinion=False)
