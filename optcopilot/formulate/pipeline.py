@@ -199,17 +199,24 @@ def _in_doubt(chain: Chain) -> bool:
 
 
 def _second_context(ctx: Context) -> Context | None:
-    """The same run with the next worked examples of the bank (those after the ones already shown)."""
+    """The same run with the next worked examples of the bank (those after the ones already shown); with
+    `Techniques.escalate` over a shortened prompt, the accurate run instead (the best examples, described)."""
     if not ctx.techniques.retrieval:
         return None
-    wanted = len(ctx.example_ids) + examples_per_chain(ctx.techniques)
-    found = retrieve(ctx.text, wanted, exclude_sources=ctx.exclude_sources)
-    fresh = [e for e in found.examples if e.id not in ctx.example_ids]
+    techniques = ctx.techniques
+    if techniques.escalate and (techniques.compact or techniques.single_example):
+        techniques = replace(techniques, compact=False, single_example=False)
+        found = retrieve(ctx.text, examples_per_chain(techniques), exclude_sources=ctx.exclude_sources)
+        fresh = list(found.examples)
+    else:
+        wanted = len(ctx.example_ids) + examples_per_chain(techniques)
+        found = retrieve(ctx.text, wanted, exclude_sources=ctx.exclude_sources)
+        fresh = [e for e in found.examples if e.id not in ctx.example_ids]
     if not fresh:
         return None
     examples = [(e.text, e.answer) for e in fresh]
-    base = staged_messages(ctx.text, examples, ctx.data.describe(), compact=ctx.techniques.compact)
-    return replace(ctx, base=base, examples=examples,
+    base = staged_messages(ctx.text, examples, ctx.data.describe(), compact=techniques.compact)
+    return replace(ctx, base=base, examples=examples, techniques=techniques,
                    example_ids=[e.id for e in fresh])
 
 
@@ -219,7 +226,7 @@ def _second_opinion(ctx: Context, run: ChainRunner, chains: list[Chain]) -> None
     second = _second_context(ctx)
     if second is None:
         return
-    ctx.example_ids.extend(second.example_ids)  # the record lists every worked example shown
+    ctx.example_ids.extend(i for i in second.example_ids if i not in ctx.example_ids)  # every example shown, once
     chain = Chain(sample=1, second_opinion=True)
     chains.append(chain)
     failure = _run_one(run, second, chain, 0.0, None, do_solve=True, label="second opinion: ")

@@ -24,6 +24,9 @@ class Techniques:
     - ``compact``: answers without variable descriptions and generic constraint names (``name="c1"``), in the
       worked examples, the rules and the grammar: fewer tokens to read and to write
     - ``single_example``: one retrieved worked example per chain instead of two (half the uncached prompt)
+    - ``escalate``: with ``compact`` or ``single_example``, the second opinion is written the accurate way (both
+      off: the two best worked examples, with descriptions) instead of from the next shorter example: the cheap
+      chain answers the problems it is sure of, the stronger prompt the ones in doubt
     - ``legacy``: the earlier one-shot DSL prompt and repair loop (every other switch ignored)
     """
 
@@ -36,6 +39,7 @@ class Techniques:
     second_opinion: bool = True
     compact: bool = False
     single_example: bool = False
+    escalate: bool = False
     legacy: bool = False
 
     def label(self) -> str:
@@ -50,7 +54,8 @@ class Techniques:
     @classmethod
     def parse(cls, text: str) -> Techniques:
         """`"default"`, `"legacy"`, or a `+`-joined list of switches to turn on (`"grammar+staged"`);
-        `"default-verifiers"` turns one off from the default, `"default+compact"` one on."""
+        `"default-verifiers"` turns one off from the default, `"default+compact"` one on (`"fast+escalate"`: one on
+        over a preset)."""
         text = text.strip().lower()
         if text in ("", "default", "all"):
             return cls()
@@ -59,8 +64,10 @@ class Techniques:
         if text in PRESETS:
             return replace(cls(), **PRESETS[text])
         names = {f.name for f in fields(cls)} - {"legacy"}
-        if text.startswith("default+"):
-            return replace(cls(), **dict.fromkeys(_known(text.removeprefix("default+").split("+"), names), True))
+        head, plus, rest = text.partition("+")
+        if plus and (head == "default" or head in PRESETS):  # switches on over the default or a preset
+            base = replace(cls(), **PRESETS.get(head, {}))
+            return replace(base, **dict.fromkeys(_known(rest.split("+"), names), True))
         if text.startswith("default-"):
             return replace(cls(), **dict.fromkeys(_known(text.removeprefix("default-").split("-"), names), False))
         on = _known([t for t in text.split("+") if t and t != "plain"], names)
