@@ -200,18 +200,15 @@ def _in_doubt(chain: Chain) -> bool:
 
 def _second_context(ctx: Context) -> Context | None:
     """The same run with the next worked examples of the bank (those after the ones already shown); with
-    `Techniques.escalate` over a shortened prompt, the accurate run instead (the best examples, described)."""
+    `Techniques.escalate`, written the accurate way (two of them, variables described)."""
     if not ctx.techniques.retrieval:
         return None
     techniques = ctx.techniques
-    if techniques.escalate and (techniques.compact or techniques.single_example):
+    if techniques.escalate:
         techniques = replace(techniques, compact=False, single_example=False)
-        found = retrieve(ctx.text, examples_per_chain(techniques), exclude_sources=ctx.exclude_sources)
-        fresh = list(found.examples)
-    else:
-        wanted = len(ctx.example_ids) + examples_per_chain(techniques)
-        found = retrieve(ctx.text, wanted, exclude_sources=ctx.exclude_sources)
-        fresh = [e for e in found.examples if e.id not in ctx.example_ids]
+    wanted = len(ctx.example_ids) + examples_per_chain(techniques)
+    found = retrieve(ctx.text, wanted, exclude_sources=ctx.exclude_sources)
+    fresh = [e for e in found.examples if e.id not in ctx.example_ids]
     if not fresh:
         return None
     examples = [(e.text, e.answer) for e in fresh]
@@ -226,7 +223,7 @@ def _second_opinion(ctx: Context, run: ChainRunner, chains: list[Chain]) -> None
     second = _second_context(ctx)
     if second is None:
         return
-    ctx.example_ids.extend(i for i in second.example_ids if i not in ctx.example_ids)  # every example shown, once
+    ctx.example_ids.extend(second.example_ids)  # the record lists every worked example shown
     chain = Chain(sample=1, second_opinion=True)
     chains.append(chain)
     failure = _run_one(run, second, chain, 0.0, None, do_solve=True, label="second opinion: ")

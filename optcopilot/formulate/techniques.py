@@ -24,9 +24,9 @@ class Techniques:
     - ``compact``: answers without variable descriptions and generic constraint names (``name="c1"``), in the
       worked examples, the rules and the grammar: fewer tokens to read and to write
     - ``single_example``: one retrieved worked example per chain instead of two (half the uncached prompt)
-    - ``escalate``: with ``compact`` or ``single_example``, the second opinion is written the accurate way (both
-      off: the two best worked examples, with descriptions) instead of from the next shorter example: the cheap
-      chain answers the problems it is sure of, the stronger prompt the ones in doubt
+    - ``escalate``: the second opinion is written the accurate way (``compact`` and ``single_example`` off: the
+      next two worked examples, variables described), whatever the first chain used: the cheap chain answers the
+      problems it is sure of, the stronger prompt the ones in doubt
     - ``legacy``: the earlier one-shot DSL prompt and repair loop (every other switch ignored)
     """
 

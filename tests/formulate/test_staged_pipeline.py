@@ -315,7 +315,7 @@ def test_escalate_writes_the_second_opinion_the_accurate_way() -> None:
     shown = [m for m in second[0].messages[1:] if m["role"] == "assistant"][:-1]  # the examples' answers
     assert len(shown) == 2 and all("desc=" in m["content"] for m in shown)
     assert "desc=" in second[2].grammar  # the variables are described again
-    assert len(out.examples) == 2 and len(set(out.examples)) == 2  # the best example again, and the next one
+    assert len(out.examples) == 3 and len(set(out.examples)) == 3  # two examples not shown before
 
 
 def test_escalate_over_the_accurate_prompt_is_the_usual_second_opinion() -> None:
