@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--llm-timeout", type=positive_seconds, default=300.0, help="LLM seconds per call (default 300)")
     p.add_argument("--rule", default=None, help="scoring rule (default: the dataset's own)")
     p.add_argument("--techniques", default="default",
-                   help="pipeline techniques: default, fast, accurate, fast+escalate, legacy, a +-list "
+                   help="pipeline techniques: default, fast, accurate, legacy, a +-list "
                         "(grammar+staged+retrieval+repairs+verifiers), default-NAME to switch one off or default+NAME "
                         "to switch one on")
     p.add_argument("--data-dir", default=None, help="shared benchmark directory (default ../shared/datasets)")

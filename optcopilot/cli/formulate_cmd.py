@@ -55,8 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 TECHNIQUES_HELP = ("accuracy techniques: default, fast (shorter prompts and answers), accurate (two worked examples, "
-                   "described variables: slower), fast+escalate (fast, and the accurate way when in doubt), legacy, "
-                   "or a +-list")
+                   "described variables: slower), legacy, or a +-list (PRESET+NAME switches one on over a preset)")
 
 
 def add_techniques_option(p: argparse.ArgumentParser) -> None:

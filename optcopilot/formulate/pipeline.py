@@ -199,21 +199,17 @@ def _in_doubt(chain: Chain) -> bool:
 
 
 def _second_context(ctx: Context) -> Context | None:
-    """The same run with the next worked examples of the bank (those after the ones already shown); with
-    `Techniques.escalate`, written the accurate way (two of them, variables described)."""
+    """The same run with the next worked examples of the bank (those after the ones already shown)."""
     if not ctx.techniques.retrieval:
         return None
-    techniques = ctx.techniques
-    if techniques.escalate:
-        techniques = replace(techniques, compact=False, single_example=False)
-    wanted = len(ctx.example_ids) + examples_per_chain(techniques)
+    wanted = len(ctx.example_ids) + examples_per_chain(ctx.techniques)
     found = retrieve(ctx.text, wanted, exclude_sources=ctx.exclude_sources)
     fresh = [e for e in found.examples if e.id not in ctx.example_ids]
     if not fresh:
         return None
     examples = [(e.text, e.answer) for e in fresh]
-    base = staged_messages(ctx.text, examples, ctx.data.describe(), compact=techniques.compact)
-    return replace(ctx, base=base, examples=examples, techniques=techniques,
+    base = staged_messages(ctx.text, examples, ctx.data.describe(), compact=ctx.techniques.compact)
+    return replace(ctx, base=base, examples=examples,
                    example_ids=[e.id for e in fresh])
 
 

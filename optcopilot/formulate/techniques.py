@@ -24,9 +24,6 @@ class Techniques:
     - ``compact``: answers without variable descriptions and generic constraint names (``name="c1"``), in the
       worked examples, the rules and the grammar: fewer tokens to read and to write
     - ``single_example``: one retrieved worked example per chain instead of two (half the uncached prompt)
-    - ``escalate``: the second opinion is written the accurate way (``compact`` and ``single_example`` off: the
-      next two worked examples, variables described), whatever the first chain used: the cheap chain answers the
-      problems it is sure of, the stronger prompt the ones in doubt
     - ``legacy``: the earlier one-shot DSL prompt and repair loop (every other switch ignored)
     """
 
@@ -39,7 +36,6 @@ class Techniques:
     second_opinion: bool = True
     compact: bool = False
     single_example: bool = False
-    escalate: bool = False
     legacy: bool = False
 
     def label(self) -> str:
@@ -54,8 +50,8 @@ class Techniques:
     @classmethod
     def parse(cls, text: str) -> Techniques:
         """`"default"`, `"legacy"`, or a `+`-joined list of switches to turn on (`"grammar+staged"`);
-        `"default-verifiers"` turns one off from the default, `"default+compact"` one on (`"fast+escalate"`: one on
-        over a preset)."""
+        `"default-verifiers"` turns one off from the default, `"default+compact"` one on (`"fast+soft_repairs"`: one
+        on over a preset)."""
         text = text.strip().lower()
         if text in ("", "default", "all"):
             return cls()
