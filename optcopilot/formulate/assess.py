@@ -13,6 +13,7 @@ from optcopilot.compile.instance import Instance, instantiate
 from optcopilot.formulate.answers import parse_answer
 from optcopilot.formulate.checks import (
     Finding,
+    check_copied_data,
     check_counts,
     check_directions,
     check_numbers,
@@ -94,6 +95,7 @@ def assess(ctx: Context, answer: str, *, do_solve: bool, cut: bool, sample: int 
     if ctx.techniques.verifiers and not ctx.techniques.legacy:
         findings = [*check_numbers(formulation, ctx.text, ctx.examples, ctx.data.numbers(), answer=answer),
                     *check_structure(formulation, ctx.text), *check_percents(formulation, ctx.text),
+                    *check_copied_data(formulation, ctx.text, ctx.data.numbers()),
                     *check_directions(formulation, ctx.text),
                     *check_sense(formulation, ctx.text), *check_counts(formulation)]
         hard = [f for f in findings if f.hard]

@@ -4,11 +4,14 @@ Hard checks refuse an answer outright: numbers that do not come from the problem
 example or invented data), variables about things only a shown worked example talks about (a copy with the
 numbers changed), a model with neither a constraint nor a declared bound for a problem that states limits. Soft checks ask for one repair (with `soft_repairs`) and keep the earlier answer if the repair is no
 better: problem numbers the model never used, an objective sense against the question's wording, counts
-declared continuous, a limit written against the direction the text states ("at least 10" as `x <= 10`). Two
+declared continuous, a limit written against the direction the text states ("at least 10" as `x <= 10`). Three
 soft checks are *urgent* (they always ask for their repair): a number the problem gives only as a percentage
-(40%) used as a plain number (40), and a solution that is all zeros. On the final answers of the OptiBench 150
-and NL4Opt 60 runs of session 4: 0 of the 8 with a percentage as a number were right, 1 of the 12 all-zero
-ones, 0 of the 9 without constraints; none of the 197 bank references trips these.
+(40%) used as a plain number (40), a solution that is all zeros, and parameters filled with copies of one list
+of numbers that the problem states only once. On the final answers of the OptiBench 150 and NL4Opt 60 runs of
+session 4: 0 of the 8 with a percentage as a number were right, 1 of the 12 all-zero ones, 0 of the 9 without
+constraints; none of the 197 bank references trips these. Copied data (session 11): it trips on 38 answers of
+23 problems across all committed records (1 to 8 problems per 60-150-problem run), every one a problem that
+ended wrong, and on none of the 199 bank and fixed worked examples.
 """
 
 from __future__ import annotations
@@ -266,7 +269,7 @@ _LIMIT_WORDS = re.compile(r"\b(at (?:least|most)|no (?:more|less|fewer) than|exc
 # OptiBench 150 / NL4Opt 60 runs: unused problem numbers 3 right of 33, foreign numbers 2/10, all zero 1/8, a
 # reversed limit or objective sense 0/4, a percentage as a number 0/1; counts declared continuous 10/21 (no better than any answer: excluded).
 TELLING = frozenset({"missing-numbers", "alien-numbers", "all-zero", "limit-direction", "objective-sense",
-                     "percent-as-number"})
+                     "percent-as-number", "copied-data"})
 
 
 def telling(findings: Iterable[Finding]) -> int:
@@ -324,6 +327,34 @@ def check_percents(f: Formulation, problem: str) -> list[Finding]:
                     f"{_fmt(misused[0])}% is {share}. For example 'at most {_fmt(misused[0])}% of all items are X' "
                     f"is X <= {share} * (the total of all items).", False, _section_of_numbers(f, misused),
                     urgent=True)]
+
+
+def check_copied_data(f: Formulation, problem: str, extra: Iterable[float] = ()) -> list[Finding]:
+    """Urgent soft: several parameters hold the same list of numbers, more often than the problem states them.
+
+    The model filled one parameter and copied it into the next ones (polishing times = crafting times). A
+    problem that really gives the same numbers twice ("5 units of minerals ... 5 grams of sugar") states
+    each of them as often as the model uses the list, and passes. `extra`: numbers of the data tables.
+    """
+    stated = [*text_numbers(problem).all, *extra]
+    groups: dict[tuple[float, ...], list[str]] = {}
+    for p in f.parameters:
+        values = tuple(round(v, 9) for v in _value_numbers(p.value))
+        if len(values) >= 2:
+            groups.setdefault(values, []).append(p.name)
+    for values, names in groups.items():
+        if len(names) < 2:
+            continue
+        short = [v for v in dict.fromkeys(values) if abs(v) not in (0, 1)  # 0/1 lists mark membership
+                 and sum(_close(v, s) for s in stated) < len(names)]
+        if short:
+            shown = ", ".join(_fmt(v) for v in values[:6]) + (", ..." if len(values) > 6 else "")
+            return [Finding("copied-data", f"The parameters {', '.join(names[:4])} hold the same numbers ({shown}), "
+                            f"but the problem states {_fmt(short[0])} only "
+                            f"{'once' if sum(_close(short[0], s) for s in stated) <= 1 else 'fewer times'}. "
+                            "Give each parameter the numbers the problem states for it.", False, "parameters",
+                            urgent=True)]
+    return []
 
 
 def _section_of_numbers(f: Formulation, values: list[float]) -> str:

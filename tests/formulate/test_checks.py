@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from optcopilot.formulate.checks import (
     borrowed_variables,
+    check_copied_data,
     check_counts,
     check_directions,
     check_numbers,
@@ -163,3 +164,53 @@ def test_a_limit_written_against_the_direction_the_text_states() -> None:
     assert not found[0].urgent and not found[0].hard
     reversed_row = parse_dsl(right.replace("<= 400", ">= 400"))
     assert [f.section for f in check_directions(reversed_row, text)] == ["constraints"]
+
+
+FURNITURE = ("Each table needs 2.5 hours of crafting and 1.5 hours of polishing; each bookcase needs 5 hours of "
+             "crafting and 3 hours of polishing. 30 crafting and 20 polishing hours are available. A table earns "
+             "$200 and a bookcase $500. Maximize profit.")
+FURNITURE_RIGHT = """Products = range(0, 2)
+Crafting = param([2.5, 5], Products)
+Polishing = param([1.5, 3], Products)
+Profit = param([200, 500], Products)
+make = var(Products, integer, desc="number of each product")
+maximize(sum(Profit[p] * make[p] for p in Products))
+subject_to(sum(Crafting[p] * make[p] for p in Products) <= 30)
+subject_to(sum(Polishing[p] * make[p] for p in Products) <= 20)"""
+
+
+def test_parameters_filled_with_a_copy_of_one_list_ask_for_a_repair() -> None:
+    assert check_copied_data(parse_dsl(FURNITURE_RIGHT), FURNITURE) == []
+    copied = parse_dsl(FURNITURE_RIGHT.replace("param([1.5, 3], Products)", "param([2.5, 5], Products)"))
+    found = check_copied_data(copied, FURNITURE)
+    assert codes(found) == ["copied-data"] and found[0].urgent and not found[0].hard
+    assert found[0].section == "parameters" and "Crafting, Polishing" in found[0].message
+    assert "2.5 only once" in found[0].message
+
+
+def test_a_problem_that_states_the_same_numbers_twice_passes_the_copy_check() -> None:
+    text = ("A pack of blueberries has 5 units of minerals and a pack of strawberries 7 units. A pack of blueberries "
+            "has 5 grams of sugar and a pack of strawberries 7 grams. At least 100 units of minerals; minimize sugar.")
+    model = """Fruits = range(0, 2)
+Minerals = param([5, 7], Fruits)
+Sugar = param([5, 7], Fruits)
+packs = var(Fruits, continuous)
+minimize(sum(Sugar[i] * packs[i] for i in Fruits))
+subject_to(sum(Minerals[i] * packs[i] for i in Fruits) >= 100)"""
+    assert check_copied_data(parse_dsl(model), text) == []
+    once = text.replace("has 5 grams of sugar and a pack of strawberries 7 grams", "has little sugar")
+    assert codes(check_copied_data(parse_dsl(model), once)) == ["copied-data"]
+    assert check_copied_data(parse_dsl(model), once, extra=[5, 7]) == []  # a data table states them again
+
+
+def test_membership_lists_and_a_single_list_are_not_copies() -> None:
+    text = "Route A uses depots 1 and 3, route B uses depots 1 and 3 as well; costs are 40 and 75. Minimize cost."
+    model = """Depots = range(1, 3)
+UsesA = param([1, 0, 1], Depots)
+UsesB = param([1, 0, 1], Depots)
+Cost = param([40, 75, 99], Depots)
+x = var(Depots, binary)
+minimize(sum(Cost[d] * x[d] for d in Depots))
+subject_to(sum(UsesA[d] * x[d] for d in Depots) >= 1)
+subject_to(sum(UsesB[d] * x[d] for d in Depots) >= 1)"""
+    assert check_copied_data(parse_dsl(model), text) == []  # 0/1 lists, and one list with a number not stated
