@@ -380,7 +380,7 @@ def mapping_rows(mapping: dict[str, Any], limit: int = 200) -> list[dict[str, st
 
 
 # ------------------------------------------------------------------------------------------------ formulating
-TECHNIQUE_CHOICES = {"accurate (default)": "default", "fast": "fast"}  # label → `Techniques.parse` name
+TECHNIQUE_CHOICES = {"fast (default)": "default", "accurate": "accurate"}  # label → `Techniques.parse` name
 
 
 def formulate(text: str, backend: LLMBackend, *, tables: dict[str, str] | None, samples: int, solver: str,

@@ -91,8 +91,8 @@ def sidebar() -> dict[str, Any]:
     solver = sb.selectbox("Solver", logic.SOLVER_CHOICES, key="solver")
     samples = int(sb.number_input("Samples (vote over K formulations)", 1, 9, 1, key="samples"))
     techniques = sb.radio("Formulation", list(logic.TECHNIQUE_CHOICES), key="techniques",
-                          help="accurate: two worked examples, described variables; fast: ~40 % less time, "
-                               "a few points less accurate (README, NL4Opt section)")
+                          help="fast: one worked example, no descriptions; accurate: two described worked "
+                               "examples, ~6 points more accurate, ~60 % more time (README, default section)")
     time_limit = float(sb.number_input("Solver time limit (s)", 1.0, 3600.0, 30.0, step=5.0, key="time_limit"))
     llm_timeout = float(sb.number_input("LLM timeout per call (s)", 10.0, 7200.0, logic.default_llm_timeout(),
                                         step=30.0, key="llm_timeout"))

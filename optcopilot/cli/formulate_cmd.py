@@ -54,8 +54,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-TECHNIQUES_HELP = ("accuracy techniques: default, fast (shorter prompts and answers), accurate (two worked examples, "
-                   "described variables: slower), legacy, or a +-list (PRESET+NAME switches one on over a preset)")
+TECHNIQUES_HELP = ("accuracy techniques: default (= fast: shorter prompts and answers), accurate (two worked examples, "
+                   "described variables: slower, a few points more accurate), legacy, or a +-list (PRESET+NAME "
+                   "switches one on over a preset)")
 
 
 def add_techniques_option(p: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG_FILE = "config.json"
-RESUME_KEYS = ("dataset", "mode", "llm_spec", "techniques")
+RESUME_KEYS = ("dataset", "mode", "llm_spec", "techniques", "switches")
 """Settings a resumed run must share with the records already in its directory."""
 
 
@@ -29,6 +29,7 @@ class EvalConfig:
     llm_timeout: float = 300.0
     rule: str = ""
     techniques: str = "default"  # the pipeline's accuracy techniques (`optcopilot.formulate.techniques`)
+    switches: str = ""  # what `techniques` turned on when the run started ("default" changed meaning in session 11)
 
 
 def write_config(out_dir: Path, cfg: EvalConfig, ids: list[str], resume: bool) -> None:

@@ -35,6 +35,7 @@ from optcopilot.eval.report import write_report
 from optcopilot.eval.sampling import stratified_sample
 from optcopilot.eval.scoring import RULES, default_rule
 from optcopilot.eval.store import RESULTS_FILE, append_record, read_records, unique_records
+from optcopilot.formulate.techniques import Techniques
 from optcopilot.llm.base import LLMBackend
 from optcopilot.llm.factory import make_backend
 from optcopilot.solve.guarded import die_with_parent
@@ -111,7 +112,7 @@ def run_eval(
     out.mkdir(parents=True, exist_ok=True)
     default = chosen_mode.rule.name if chosen_mode.rule else default_rule(dataset)
     cfg = EvalConfig(dataset, mode, llm_spec, samples, float(time_limit), float(llm_timeout), rule or default,
-                     techniques)
+                     techniques, Techniques.parse(techniques).label())
     pool = list(problems) if problems is not None else list(load_dataset(dataset, data_dir))
     chosen = select_problems(pool, limit, sample, seed)
     ids = [p.id for p in chosen]

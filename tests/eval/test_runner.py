@@ -157,6 +157,19 @@ def test_no_resume_starts_over_and_config_mismatch_is_refused(tmp_path: Path, st
                  mode="direct-code")
 
 
+def test_a_run_records_what_its_techniques_turned_on_and_resumes_only_with_the_same(tmp_path: Path,
+                                                                                    stubbed: None) -> None:
+    problems = make_problems(2)
+    run_eval("toy", out_dir=tmp_path, problems=problems, backend=scripted(), progress=False, techniques="accurate")
+    config = json.loads((tmp_path / "config.json").read_text())["config"]
+    assert config["techniques"] == "accurate" and "compact" not in config["switches"]
+    stored = json.loads((tmp_path / "config.json").read_text())
+    stored["config"]["techniques"] = "default"  # as if "default" had meant `accurate` when the run started
+    (tmp_path / "config.json").write_text(json.dumps(stored))
+    with pytest.raises(ValueError, match="switches"):  # "default" is `fast` now: not the same pipeline
+        run_eval("toy", out_dir=tmp_path, problems=problems, backend=scripted(), progress=False)
+
+
 KILL_SCRIPT = """
 import sys, time
 from types import SimpleNamespace

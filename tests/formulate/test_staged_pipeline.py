@@ -222,12 +222,13 @@ def by_examples(first: str, second: str) -> Callable[[list[Message]], str]:
     return answers
 
 
-def test_an_answer_with_unused_numbers_gets_a_second_opinion_from_other_examples() -> None:
+@pytest.mark.parametrize(("preset", "shown"), [("accurate", 4), ("default", 2)])
+def test_an_answer_with_unused_numbers_gets_a_second_opinion_from_other_examples(preset: str, shown: int) -> None:
     backend = continuing(by_examples(LAZY, GOOD))
-    out = formulate_and_solve(TEXT, backend)
+    out = formulate_and_solve(TEXT, backend, techniques=Techniques.parse(preset))
     assert out.result is not None and out.result.objective == pytest.approx(1900.0)
     assert [a.sample for a in out.attempts] == [0, 1] and out.attempts[0].findings == ["missing-numbers"]
-    assert len(out.examples) == 4 and len(set(out.examples)) == 4  # two more worked examples, none repeated
+    assert len(out.examples) == shown and len(set(out.examples)) == shown  # more worked examples, none repeated
     assert out.confidence == pytest.approx(0.5)  # the two answers disagree
 
 
@@ -240,7 +241,7 @@ def test_a_second_opinion_no_better_leaves_the_first_answer() -> None:
 
 def test_an_answer_without_telling_findings_gets_no_second_opinion() -> None:
     backend = continuing(lambda _m: CONTINUOUS)  # counts declared continuous: soft, but not telling
-    out = formulate_and_solve(TEXT, backend)
+    out = formulate_and_solve(TEXT, backend, techniques=Techniques.parse("accurate"))
     assert out.result is not None and {a.sample for a in out.attempts} == {0} and len(out.examples) == 2
 
 
@@ -278,15 +279,16 @@ LEAN = Techniques.parse("default+compact+single_example")
 def test_default_plus_switches_turns_them_on_over_the_default() -> None:
     assert Techniques(compact=True, single_example=True) == LEAN == Techniques.parse("fast")
     assert Techniques.parse("fast+soft_repairs") == Techniques(compact=True, single_example=True, soft_repairs=True)
-    assert Techniques.parse("accurate+compact") == Techniques(compact=True)
-    assert Techniques.parse("default") == Techniques() and not Techniques().compact
+    assert Techniques.parse("accurate+compact") == Techniques(compact=True, single_example=False)
+    assert Techniques.parse("default") == Techniques() == Techniques.parse("fast")  # fast is the default (session 11)
+    assert not Techniques.parse("accurate").compact and not Techniques.parse("accurate").single_example
     with pytest.raises(ValueError, match="unknown technique"):
         Techniques.parse("default+speed")
 
 
-def test_compact_shows_one_example_without_descriptions_and_writes_none() -> None:
+def test_the_default_shows_one_example_without_descriptions_and_writes_none() -> None:
     backend = continuing(lambda _m: COMPACT)
-    out = formulate_and_solve(TEXT, backend, techniques=LEAN)
+    out = formulate_and_solve(TEXT, backend)  # the default is `fast` (= LEAN) since session 11
     assert out.result is not None and out.result.objective == pytest.approx(1900.0)
     assert len(out.examples) == 1
     messages = backend.calls[0].messages
@@ -298,9 +300,9 @@ def test_compact_shows_one_example_without_descriptions_and_writes_none() -> Non
     assert "var(" in variables_call.grammar and "desc=" not in variables_call.grammar
 
 
-def test_the_default_shows_two_examples_with_descriptions() -> None:
+def test_accurate_shows_two_examples_with_descriptions() -> None:
     backend = continuing(lambda _m: GOOD)
-    out = formulate_and_solve(TEXT, backend)
+    out = formulate_and_solve(TEXT, backend, techniques=Techniques.parse("accurate"))
     assert len(out.examples) == 2
     assert backend.calls[0].messages[0]["content"] == STAGED_RULES and "desc=" in backend.calls[2].grammar
 
@@ -320,4 +322,5 @@ def test_without_descriptions_a_continuous_count_is_found_from_its_name() -> Non
 def test_default_minus_a_switch_changes_only_that_switch() -> None:
     assert Techniques.parse("default-verifiers") == Techniques(verifiers=False)
     assert Techniques.parse("grammar+staged") == Techniques(retrieval=False, repairs=False, verifiers=False,
-                                                            second_opinion=False)
+                                                            second_opinion=False, compact=False,
+                                                            single_example=False)
