@@ -185,7 +185,7 @@ def test_infeasible_model_explains_the_conflict():
 
 
 @needs_pipeline
-def test_the_fast_choice_reaches_the_pipeline(scripted_llm, monkeypatch: pytest.MonkeyPatch):
+def test_the_accurate_choice_reaches_the_pipeline(scripted_llm, monkeypatch: pytest.MonkeyPatch):
     from optcopilot.app import logic
     from optcopilot.formulate.techniques import Techniques
 
@@ -198,8 +198,8 @@ def test_the_fast_choice_reaches_the_pipeline(scripted_llm, monkeypatch: pytest.
 
     monkeypatch.setattr(logic, "formulate_and_solve", spy)
     at = start()
-    assert at.sidebar.radio(key="techniques").value == "accurate (default)"
-    at.sidebar.radio(key="techniques").set_value("fast").run()
+    assert at.sidebar.radio(key="techniques").value == "fast (default)"
+    at.sidebar.radio(key="techniques").set_value("accurate").run()
     at = run_example(at)
     assert float(objective(at)) == pytest.approx(PRODUCTION_OPTIMUM)
-    assert seen == [Techniques.parse("fast")]
+    assert seen == [Techniques.parse("accurate")]
