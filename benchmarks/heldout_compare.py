@@ -49,8 +49,9 @@ def main() -> None:
                   f"{statistics.median(secs):.1f} | {statistics.fmean(secs):.1f} |")
     if len(presets) == 2:
         a, b = presets
+        other = {a: b, b: a}
         only = {p: [i for i in common if objective_right_of(by_preset[p][i])
-                    and not objective_right_of(by_preset[a if p == b else b][i])] for p in presets}
+                    and not objective_right_of(by_preset[other[p]][i])] for p in presets}
         for p in presets:
             print(f"\nright only with {p} ({len(only[p])}): {', '.join(only[p]) or '-'}")
 

@@ -93,9 +93,10 @@ def assess(ctx: Context, answer: str, *, do_solve: bool, cut: bool, sample: int 
                                 "; ".join(str(i) for i in exc.issues[:6]), section)
         return out
     if ctx.techniques.verifiers and not ctx.techniques.legacy:
-        findings = [*check_numbers(formulation, ctx.text, ctx.examples, ctx.data.numbers(), answer=answer),
+        table_numbers = ctx.data.numbers()
+        findings = [*check_numbers(formulation, ctx.text, ctx.examples, table_numbers, answer=answer),
                     *check_structure(formulation, ctx.text), *check_percents(formulation, ctx.text),
-                    *check_copied_data(formulation, ctx.text, ctx.data.numbers()),
+                    *check_copied_data(formulation, ctx.text, table_numbers),
                     *check_directions(formulation, ctx.text),
                     *check_sense(formulation, ctx.text), *check_counts(formulation)]
         hard = [f for f in findings if f.hard]

@@ -8,7 +8,8 @@
   where it has one) and, if it still repeats, ends the chain instead of wasting another call.
 - Verifier findings (`checks.py`): hard ones reject the answer. Soft ones are recorded (and rank the samples
   of a vote). An urgent one (a percentage used as a plain number, an all-zero optimum, copied data) asks for
-  one repair; with `soft_repairs` on, any soft finding does. The earlier answer stands unless the repair is accepted with fewer (urgent) findings.
+  one repair; with `soft_repairs` on, any soft finding does. The earlier answer stands unless the repair is
+  accepted with fewer (urgent) findings.
   `soft_repairs` is off by default: on the first 62 problems of the OptiBench 150 sample, 9 soft repairs took
   12 % of the model time and turned no answer right.
 """

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, fields, replace
 class Techniques:
     """The switches; the default is the full pipeline in its `fast` form (compact answers, one worked example
     per chain): since session 11, when `fast` met the issue's accuracy targets and its gain carried over to
-    held-out problems (README, "Which pipeline is the default"); `accurate` is the slower, more accurate form.
+    held-out problems (README, "Accuracy: how the embedded model is asked and checked"); `accurate` is the
+    slower, more accurate form.
 
     - ``grammar``: GBNF-constrained decoding of the DSL (syntax errors, imports, unknown names impossible)
     - ``staged``: the five sections written one after another, each under a grammar that knows the names
